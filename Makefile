@@ -1,0 +1,49 @@
+# Every target installs what it needs and skips what is already there.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CACHE ?= $(HOME)/.cache/pulumi-ipam
+PULUMI_VERSION ?= 3.259.0
+export PULUMI_IPAM_CACHE := $(CACHE)
+export PULUMI_VERSION
+# Node >= 22 first on PATH (downloaded from the npm registry when the machine's node is older).
+NODE_BIN := $(shell bash scripts/install-node.sh)
+export PATH := $(NODE_BIN):$(CACHE)/pulumi-$(PULUMI_VERSION)/bin:$(PATH)
+export PULUMI_SKIP_UPDATE_CHECK := true
+
+.PHONY: install deps postgres pulumi build test test-unit bench demo clean
+
+install: deps postgres pulumi
+
+deps: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# PostgreSQL server binaries from Debian, for the PostgreSQL store's tests.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  echo "installing postgresql from Debian's packages"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); \
+	fi
+
+pulumi:
+	@bash scripts/install-pulumi.sh
+
+build: deps
+	npx tsc -p tsconfig.json
+
+test: install build
+	npx jest --ci
+
+test-unit: deps
+	npx jest tests/unit tests/property
+
+bench: install build
+	bash bench/run.sh
+
+# The main job: the allocator demo (until the Pulumi quickstart lands).
+demo: deps
+	npx ts-node --transpile-only examples/allocator-demo.ts
+
+clean:
+	rm -rf dist coverage

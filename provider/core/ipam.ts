@@ -1,0 +1,451 @@
+/**
+ * The allocator: the seeds' IPAM semantics over any Store. Each public
+ * method is one store transaction; it validates everything before writing,
+ * and a throw rolls back whatever was written.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  blockRange, blockSize, familyBits, formatAddress, formatCidr, intersectRanges, parseAddress, parseCidr,
+  Range, subtractRanges, Block,
+} from "./cidr";
+import { IpamError } from "./errors";
+import type { AddressRecord, AllocationRecord, PoolRecord, Tags } from "./model";
+import {
+  checkClientToken, checkDescription, checkFamily, checkNetmask, checkNetmaskRules, checkRequiredTags,
+  checkStrategy, checkTags, checkWithinRules, fingerprint,
+} from "./rules";
+import { findFirstFitAnywhere, findFit, freeContaining, give, rootOf, searchRegions, take } from "./space";
+import type { Store, StoreTx } from "./store";
+import type {
+  AddressInfo, AllocateAddressInput, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo, ProvisionCidrInput,
+  ReleaseInput, UpdatePoolInput, Utilization,
+} from "./types";
+
+export const MAX_POOL_DEPTH = 10;
+
+const hex = (bytes: number) => randomBytes(bytes).toString("hex");
+export const newPoolId = () => `ipam-pool-${hex(9).slice(0, 17)}`;
+export const newAllocationId = () => `ipam-pool-alloc-${hex(16)}`;
+export const newAddressId = () => `eipalloc-${hex(9).slice(0, 17)}`;
+
+export function poolInfo(p: PoolRecord): PoolInfo {
+  const { cidrs, sourceAllocationIds: _ids, ...rest } = p;
+  return { ...rest, cidrs: cidrs.map((c) => formatCidr(p.addressFamily, c)) };
+}
+
+function allocationInfo(pool: PoolRecord, a: AllocationRecord): AllocationInfo {
+  const { start, prefix, ...rest } = a;
+  return { ...rest, cidr: formatCidr(pool.addressFamily, { start, prefix }) };
+}
+
+const dryRunError = () => new IpamError("DryRunOperation", "Request would have succeeded, but DryRun flag is set; nothing was changed.");
+
+/** A validated allocation request: either an explicit block or a netmask length and search regions. */
+interface Placement {
+  pool: PoolRecord;
+  explicit?: Block;
+  length: number;
+  regions?: Block[];
+}
+
+export class Ipam {
+  constructor(readonly store: Store) {}
+
+  // ---- pools ----
+
+  async createPool(input: CreatePoolInput): Promise<PoolInfo> {
+    const token = checkClientToken(input.clientToken);
+    const family = checkFamily(input.addressFamily);
+    const rules = checkNetmaskRules(family, input as unknown as Record<string, unknown>);
+    const base: PoolRecord = {
+      ipamPoolId: newPoolId(), addressFamily: family, poolDepth: 1,
+      sourceIpamPoolId: input.sourceIpamPoolId || undefined,
+      locale: input.locale || undefined,
+      description: checkDescription(input.description),
+      tags: checkTags(input.tags, "tags"),
+      ...rules,
+      allocationResourceTags: checkTags(input.allocationResourceTags, "allocationResourceTags"),
+      allocationStrategy: checkStrategy(input.allocationStrategy),
+      cidrs: [], sourceAllocationIds: [],
+    };
+    const cidrs = input.cidrs ?? [];
+    if (!Array.isArray(cidrs)) throw new IpamError("InvalidParameterValue", "cidrs must be a list of CIDR strings.");
+    const parsed = cidrs.map((c, i) => parseCidr(family, c, `cidrs[${i}]`));
+    if (input.netmaskLength !== undefined && !base.sourceIpamPoolId) {
+      throw new IpamError("InvalidParameterCombination", "netmaskLength carves a CIDR out of a source pool; give sourceIpamPoolId, or give cidrs for a top-level pool.");
+    }
+    if (input.netmaskLength !== undefined && parsed.length > 0) {
+      throw new IpamError("InvalidParameterCombination", "give either cidrs or netmaskLength for a nested pool, not both.");
+    }
+    checkNetmask(family, input.netmaskLength, "netmaskLength", "IllegalParam.CidrMask");
+    const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
+    return this.store.transaction(async (tx) => {
+      if (token) {
+        const prior = await this.replay(tx, `CreateIpamPool:${token}`, fp);
+        if (prior) return prior as PoolInfo;
+      }
+      const pool = { ...base, cidrs: [] as Block[], sourceAllocationIds: [] as string[] };
+      if (pool.sourceIpamPoolId) {
+        await tx.lockPools([pool.sourceIpamPoolId]);
+        const source = await this.mustPool(tx, pool.sourceIpamPoolId);
+        if (source.addressFamily !== family) {
+          throw new IpamError("InvalidParameterCombination", `source pool ${source.ipamPoolId} is ${source.addressFamily}; a nested pool has its source's addressFamily.`);
+        }
+        pool.poolDepth = source.poolDepth + 1;
+        if (pool.poolDepth > MAX_POOL_DEPTH) {
+          throw new IpamError("QuotaExceeded.IpamPoolQuotaDepth", `pools nest at most ${MAX_POOL_DEPTH} deep and ${source.ipamPoolId} is at depth ${source.poolDepth}; take this pool's space from a shallower pool.`);
+        }
+      }
+      await tx.putPool(pool);
+      for (const [i, b] of parsed.entries()) await this.provisionBlock(tx, pool, { explicit: b }, `cidrs[${i}]`);
+      if (input.netmaskLength !== undefined) await this.provisionBlock(tx, pool, { length: input.netmaskLength }, "netmaskLength");
+      if (input.dryRun) throw dryRunError();
+      const info = poolInfo(pool);
+      if (token) await tx.putToken({ key: `CreateIpamPool:${token}`, fingerprint: fp, result: JSON.stringify(info) });
+      return info;
+    });
+  }
+
+  async provisionPoolCidr(input: ProvisionCidrInput): Promise<PoolInfo> {
+    return this.store.transaction(async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      if ((input.cidr === undefined) === (input.netmaskLength === undefined)) {
+        throw new IpamError("InvalidParameterCombination", "give exactly one of cidr or netmaskLength to provision.");
+      }
+      if (input.netmaskLength !== undefined && !pool.sourceIpamPoolId) {
+        throw new IpamError("InvalidParameterCombination", "netmaskLength is only for nested pools; give cidr for a top-level pool.");
+      }
+      const length = checkNetmask(pool.addressFamily, input.netmaskLength, "netmaskLength", "IllegalParam.CidrMask");
+      const explicit = input.cidr !== undefined ? parseCidr(pool.addressFamily, input.cidr) : undefined;
+      await this.provisionBlock(tx, pool, explicit ? { explicit } : { length }, "cidr");
+      if (input.dryRun) throw dryRunError();
+      return poolInfo(pool);
+    });
+  }
+
+  /** Adds one provisioned CIDR to `pool` (carving it from the source pool when nested) and saves the pool. */
+  private async provisionBlock(tx: StoreTx, pool: PoolRecord, want: { explicit?: Block; length?: number }, what: string): Promise<void> {
+    const bits = familyBits(pool.addressFamily);
+    let block = want.explicit;
+    if (pool.sourceIpamPoolId) {
+      const source = await this.mustPool(tx, pool.sourceIpamPoolId);
+      const place = await this.placement(tx, source, { explicit: want.explicit, length: want.length ?? want.explicit?.prefix, what, checkRules: true });
+      const rec = await this.commitAllocation(tx, place, { resourceId: pool.ipamPoolId, resourceType: "ipam-pool" });
+      block = { start: rec.start, prefix: rec.prefix };
+      pool.sourceAllocationIds.push(rec.ipamPoolAllocationId);
+    }
+    if (!block) throw new Error("internal: no block to provision");
+    for (const c of pool.cidrs) {
+      if (blockRange(bits, c)[0] <= blockRange(bits, block)[1] && blockRange(bits, block)[0] <= blockRange(bits, c)[1]) {
+        throw new IpamError("InvalidParameterValue", `${what} ${formatCidr(pool.addressFamily, block)} overlaps ${formatCidr(pool.addressFamily, c)}, already provisioned to ${pool.ipamPoolId}; provision a CIDR that does not overlap.`);
+      }
+    }
+    const order = pool.cidrs.concat(block).map((c, i) => ({ c, id: pool.sourceAllocationIds[i] }));
+    order.sort((a, b) => (a.c.start < b.c.start ? -1 : 1));
+    pool.cidrs = order.map((o) => o.c);
+    if (pool.sourceIpamPoolId) pool.sourceAllocationIds = order.map((o) => o.id);
+    await tx.addFree(pool.ipamPoolId, block);
+    await tx.putPool(pool);
+  }
+
+  async updatePool(input: UpdatePoolInput): Promise<PoolInfo> {
+    return this.store.transaction(async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      const merged = { ...pool };
+      for (const k of ["allocationMinNetmaskLength", "allocationMaxNetmaskLength", "allocationDefaultNetmaskLength"] as const) {
+        if (k in input) merged[k] = input[k];
+      }
+      Object.assign(merged, checkNetmaskRules(pool.addressFamily, merged as unknown as Record<string, unknown>));
+      if ("description" in input) merged.description = checkDescription(input.description);
+      if ("tags" in input) merged.tags = checkTags(input.tags, "tags");
+      if ("allocationResourceTags" in input) merged.allocationResourceTags = checkTags(input.allocationResourceTags, "allocationResourceTags");
+      if (input.dryRun) throw dryRunError();
+      await tx.putPool(merged);
+      return poolInfo(merged);
+    });
+  }
+
+  async getPool(ipamPoolId: string): Promise<PoolInfo> {
+    return this.store.transaction(async (tx) => poolInfo(await this.mustPool(tx, ipamPoolId)));
+  }
+
+  async listPools(): Promise<PoolInfo[]> {
+    return this.store.transaction(async (tx) => (await tx.listPools()).map(poolInfo));
+  }
+
+  /** Deletes an empty pool; a nested pool's CIDRs go back to its source. */
+  async deletePool(input: { ipamPoolId: string; dryRun?: boolean }): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      const children = await tx.countChildPools(pool.ipamPoolId);
+      const allocations = await tx.countAllocations(pool.ipamPoolId);
+      if (children > 0 || allocations > 0) {
+        throw new IpamError("DependencyViolation", `pool ${pool.ipamPoolId} still has ${allocations} allocation(s) and ${children} nested pool(s); release and delete them first.`);
+      }
+      if (input.dryRun) throw dryRunError();
+      if (pool.sourceIpamPoolId) {
+        await tx.lockPools([pool.sourceIpamPoolId]);
+        const source = await this.mustPool(tx, pool.sourceIpamPoolId);
+        for (const id of pool.sourceAllocationIds) await this.freeAllocation(tx, source, id);
+      }
+      for (const c of pool.cidrs) await tx.removeFree(pool.ipamPoolId, c);
+      await tx.deletePool(pool.ipamPoolId);
+    });
+  }
+
+  // ---- allocations ----
+
+  async allocate(input: AllocateInput): Promise<AllocationInfo> {
+    const token = checkClientToken(input.clientToken);
+    const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
+    return this.store.transaction(async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      const place = await this.validateAllocation(pool, input);
+      if (token) {
+        const prior = await this.replay(tx, `AllocateIpamPoolCidr:${token}`, fp);
+        if (prior) return prior as AllocationInfo;
+      }
+      const found = await this.placement(tx, pool, place);
+      if (input.dryRun) throw dryRunError();
+      const rec = await this.commitAllocation(tx, found, {
+        description: input.description, resourceId: input.resourceId, resourceType: input.resourceType ?? "custom",
+        resourceTags: input.resourceTags,
+      });
+      const info = allocationInfo(pool, rec);
+      if (token) await tx.putToken({ key: `AllocateIpamPoolCidr:${token}`, fingerprint: fp, result: JSON.stringify(info) });
+      return info;
+    });
+  }
+
+  /** What allocate() with the same input would return now, without allocating. */
+  async previewNextCidr(input: AllocateInput): Promise<string> {
+    return this.store.transaction(async (tx) => {
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      const found = await this.placement(tx, pool, await this.validateAllocation(pool, input));
+      return formatCidr(pool.addressFamily, found.explicit!);
+    });
+  }
+
+  async getAllocation(ipamPoolId: string, ipamPoolAllocationId: string): Promise<AllocationInfo> {
+    return this.store.transaction(async (tx) => {
+      const pool = await this.mustPool(tx, ipamPoolId);
+      const a = await tx.getAllocation(ipamPoolAllocationId);
+      if (!a || a.ipamPoolId !== ipamPoolId) throw notFoundAllocation(ipamPoolId, ipamPoolAllocationId);
+      return allocationInfo(pool, a);
+    });
+  }
+
+  async listAllocations(ipamPoolId: string): Promise<AllocationInfo[]> {
+    return this.store.transaction(async (tx) => {
+      const pool = await this.mustPool(tx, ipamPoolId);
+      return (await tx.listAllocations(ipamPoolId)).map((a) => allocationInfo(pool, a));
+    });
+  }
+
+  async release(input: ReleaseInput): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      const a = await tx.getAllocation(input.ipamPoolAllocationId);
+      if (!a || a.ipamPoolId !== pool.ipamPoolId) throw notFoundAllocation(input.ipamPoolId, input.ipamPoolAllocationId);
+      if (input.cidr !== undefined && input.cidr !== formatCidr(pool.addressFamily, a)) {
+        throw new IpamError("InvalidParameterValue", `allocation ${a.ipamPoolAllocationId} holds ${formatCidr(pool.addressFamily, a)}, not ${input.cidr}; give its own cidr.`);
+      }
+      if (a.resourceType === "ipam-pool" || a.resourceType === "eip") {
+        throw new IpamError("OperationDenied.ResourceTypeIsNotCustom", `allocation ${a.ipamPoolAllocationId} belongs to ${a.resourceType} ${a.resourceId}; ${a.resourceType === "eip" ? "release the Elastic IP" : "delete the nested pool"} instead.`);
+      }
+      if (input.dryRun) throw dryRunError();
+      await this.freeAllocation(tx, pool, a.ipamPoolAllocationId);
+    });
+  }
+
+  // ---- Elastic IP addresses ----
+
+  async allocateAddress(input: AllocateAddressInput): Promise<AddressInfo> {
+    const token = checkClientToken(input.clientToken);
+    const tags = checkTags(input.tags, "tags");
+    const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
+    return this.store.transaction(async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      if (pool.addressFamily !== "ipv4") {
+        throw new IpamError("InvalidParameterCombination", `pool ${pool.ipamPoolId} is ipv6; Elastic IP addresses come from ipv4 pools.`);
+      }
+      const explicit = input.address !== undefined ? { start: parseAddress("ipv4", input.address, "address"), prefix: 32 } : undefined;
+      if (token) {
+        const prior = await this.replay(tx, `AllocateAddress:${token}`, fp);
+        if (prior) return prior as AddressInfo;
+      }
+      // Elastic IPs are single addresses: the pool's netmask rules govern CIDR allocations, not them.
+      const found = await this.placement(tx, pool, { explicit, length: 32, what: "address", checkRules: false });
+      if (input.dryRun) throw dryRunError();
+      const allocationId = newAddressId();
+      const rec = await this.commitAllocation(tx, found, { resourceId: allocationId, resourceType: "eip", resourceTags: tags });
+      const address: AddressRecord = {
+        allocationId, publicIp: formatAddress("ipv4", rec.start), ipamPoolId: pool.ipamPoolId,
+        ipamPoolAllocationId: rec.ipamPoolAllocationId, tags,
+      };
+      await tx.putAddress(address);
+      if (token) await tx.putToken({ key: `AllocateAddress:${token}`, fingerprint: fp, result: JSON.stringify(address) });
+      return address;
+    });
+  }
+
+  async getAddress(allocationId: string): Promise<AddressInfo> {
+    return this.store.transaction(async (tx) => {
+      const a = await tx.getAddress(allocationId);
+      if (!a) throw notFoundAddress(allocationId);
+      return a;
+    });
+  }
+
+  async releaseAddress(input: { allocationId: string; dryRun?: boolean }): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      const a = await tx.getAddress(input.allocationId);
+      if (!a) throw notFoundAddress(input.allocationId);
+      await tx.lockPools([a.ipamPoolId]);
+      const pool = await this.mustPool(tx, a.ipamPoolId);
+      if (input.dryRun) throw dryRunError();
+      await this.freeAllocation(tx, pool, a.ipamPoolAllocationId);
+      await tx.deleteAddress(a.allocationId);
+    });
+  }
+
+  // ---- utilization ----
+
+  async utilization(ipamPoolId: string): Promise<Utilization> {
+    return this.store.transaction(async (tx) => {
+      const pool = await this.mustPool(tx, ipamPoolId);
+      const bits = familyBits(pool.addressFamily);
+      const free = (await tx.listFree(ipamPoolId)).sort((a, b) => (a.start < b.start ? -1 : 1));
+      const total = pool.cidrs.reduce((s, c) => s + blockSize(bits, c.prefix), 0n);
+      const freeCount = free.reduce((s, c) => s + blockSize(bits, c.prefix), 0n);
+      return {
+        ipamPoolId, total: total.toString(), allocated: (total - freeCount).toString(), free: freeCount.toString(),
+        freeBlocks: free.map((b) => formatCidr(pool.addressFamily, b)),
+      };
+    });
+  }
+
+  // ---- internals ----
+
+  private async mustPool(tx: StoreTx, id: string): Promise<PoolRecord> {
+    const p = typeof id === "string" && id ? await tx.getPool(id) : undefined;
+    if (!p) throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${JSON.stringify(id)} does not exist; check ipamPoolId.`);
+    return p;
+  }
+
+  private async replay(tx: StoreTx, key: string, fp: string): Promise<unknown> {
+    const t = await tx.getToken(key);
+    if (!t) return undefined;
+    if (t.fingerprint !== fp) {
+      throw new IpamError("IdempotentParameterMismatch", `clientToken "${key.split(":").slice(1).join(":")}" was already used with other parameters; use a new clientToken or repeat the original parameters.`);
+    }
+    return JSON.parse(t.result);
+  }
+
+  /** Checks an allocation request against the seed's parameter rules and the pool's rules; no reads. */
+  private async validateAllocation(pool: PoolRecord, input: AllocateInput): Promise<Placement & { what: string; checkRules: boolean; allowed?: Block[]; disallowed?: Block[] }> {
+    const fam = pool.addressFamily;
+    if (input.cidr !== undefined && input.netmaskLength !== undefined) {
+      throw new IpamError("InvalidParameterCombination", "give either cidr or netmaskLength, not both.");
+    }
+    const restricted = (input.allowedCidrs?.length ?? 0) + (input.disallowedCidrs?.length ?? 0) > 0;
+    if (input.cidr !== undefined && restricted) {
+      throw new IpamError("InvalidParameterCombination", "allowedCidrs and disallowedCidrs apply only to allocations by netmaskLength; remove them or give netmaskLength instead of cidr.");
+    }
+    checkDescription(input.description);
+    const tags = checkTags(input.resourceTags, "resourceTags");
+    if ((input.resourceType ?? "custom") !== "ipam-pool") checkRequiredTags(pool, tags);
+    if (input.cidr !== undefined) {
+      const explicit = parseCidr(fam, input.cidr);
+      return { pool, explicit, length: explicit.prefix, what: "cidr", checkRules: true };
+    }
+    const length = checkNetmask(fam, input.netmaskLength, "netmaskLength", "IllegalParam.CidrMask") ?? pool.allocationDefaultNetmaskLength;
+    if (length === undefined) {
+      throw new IpamError("InvalidParameterCombination", `pool ${pool.ipamPoolId} has no allocationDefaultNetmaskLength; give cidr or netmaskLength.`);
+    }
+    const allowed = (input.allowedCidrs ?? []).map((c, i) => parseCidr(fam, c, `allowedCidrs[${i}]`));
+    const disallowed = (input.disallowedCidrs ?? []).map((c, i) => parseCidr(fam, c, `disallowedCidrs[${i}]`));
+    return { pool, length, what: "netmaskLength", checkRules: true, allowed, disallowed };
+  }
+
+  /** Finds the block an allocation gets; throws the seed's code when there is none. Reads only. */
+  private async placement(
+    tx: StoreTx, pool: PoolRecord,
+    req: { explicit?: Block; length?: number; what: string; checkRules: boolean; allowed?: Block[]; disallowed?: Block[] },
+  ): Promise<Placement & { holder: Block }> {
+    const fam = pool.addressFamily;
+    const bits = familyBits(fam);
+    const length = req.explicit?.prefix ?? req.length ?? pool.allocationDefaultNetmaskLength;
+    if (length === undefined) throw new IpamError("InvalidParameterCombination", "give cidr or netmaskLength.");
+    if (req.checkRules) checkWithinRules(pool, length, req.what);
+    if (req.explicit) {
+      const b = req.explicit;
+      if (!rootOf(bits, pool, b)) {
+        throw new IpamError("OperationDenied.CidrUnavailableInPool", `${formatCidr(fam, b)} is not inside any CIDR provisioned to pool ${pool.ipamPoolId} (${pool.cidrs.map((c) => formatCidr(fam, c)).join(", ") || "none"}); choose a CIDR inside them.`);
+      }
+      const holder = await freeContaining(tx, bits, pool, b);
+      if (!holder) {
+        throw new IpamError("OperationDenied.CidrUnavailableInPool", `${formatCidr(fam, b)} overlaps an existing allocation in pool ${pool.ipamPoolId}; choose a free CIDR or allocate by netmaskLength.`);
+      }
+      return { pool, explicit: b, length, holder };
+    }
+    let found: Block | undefined;
+    const restricted = (req.allowed?.length ?? 0) + (req.disallowed?.length ?? 0) > 0;
+    if (!restricted && pool.allocationStrategy === "first-fit") {
+      found = await findFirstFitAnywhere(tx, bits, pool, length);
+    } else {
+      const roots: Range[] = pool.cidrs.map((c) => blockRange(bits, c));
+      const allowed = req.allowed?.length ? intersectRanges(roots, req.allowed.map((c) => blockRange(bits, c))) : roots;
+      const ranges = subtractRanges(allowed, (req.disallowed ?? []).map((c) => blockRange(bits, c)));
+      if (restricted && ranges.length === 0) {
+        throw new IpamError("OperationDenied.CidrInExcludeCidrs", `every address of pool ${pool.ipamPoolId} that allowedCidrs admits is in disallowedCidrs; narrow disallowedCidrs or widen allowedCidrs.`);
+      }
+      found = await findFit(tx, bits, pool, length, searchRegions(bits, ranges), pool.allocationStrategy);
+    }
+    if (!found) {
+      throw new IpamError("OperationDenied.AvailableCidrInsufficient", `pool ${pool.ipamPoolId} has no free /${length}${restricted ? " inside allowedCidrs and outside disallowedCidrs" : ""}; release allocations, provision more CIDRs, or ask for a longer netmaskLength.`);
+    }
+    const holder = await freeContaining(tx, bits, pool, found);
+    if (!holder) throw new Error("internal: chosen block is not free");
+    return { pool, explicit: found, length, holder };
+  }
+
+  private async commitAllocation(
+    tx: StoreTx, place: Placement & { holder: Block },
+    meta: { description?: string; resourceId?: string; resourceType: AllocationRecord["resourceType"]; resourceTags?: Tags },
+  ): Promise<AllocationRecord> {
+    const bits = familyBits(place.pool.addressFamily);
+    const target = place.explicit!;
+    await take(tx, bits, place.pool, place.holder, target);
+    const rec: AllocationRecord = {
+      ipamPoolAllocationId: newAllocationId(), ipamPoolId: place.pool.ipamPoolId, start: target.start, prefix: target.prefix,
+      resourceType: meta.resourceType,
+    };
+    if (meta.description !== undefined) rec.description = meta.description;
+    if (meta.resourceId !== undefined) rec.resourceId = meta.resourceId;
+    if (meta.resourceTags && Object.keys(meta.resourceTags).length) rec.resourceTags = meta.resourceTags;
+    await tx.putAllocation(rec);
+    return rec;
+  }
+
+  private async freeAllocation(tx: StoreTx, pool: PoolRecord, id: string): Promise<void> {
+    const a = await tx.getAllocation(id);
+    if (!a) throw notFoundAllocation(pool.ipamPoolId, id);
+    await give(tx, familyBits(pool.addressFamily), pool, a);
+    await tx.deleteAllocation(id);
+  }
+}
+
+function notFoundAllocation(poolId: string, id: string): IpamError {
+  return new IpamError("InvalidIpamPoolAllocationId.NotFound", `allocation ${JSON.stringify(id)} does not exist in pool ${poolId}; it may have been released already.`);
+}
+
+function notFoundAddress(id: string): IpamError {
+  return new IpamError("InvalidAllocationID.NotFound", `Elastic IP allocation ${JSON.stringify(id)} does not exist; it may have been released already.`);
+}

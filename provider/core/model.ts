@@ -1,0 +1,55 @@
+/** Records the allocator keeps. Stores persist them as they are; only the core interprets them. */
+import type { AddressFamily, Block } from "./cidr";
+
+export type Tags = Record<string, string>;
+
+/** lowest-address aligned first fit (default), or best fit (smallest free block that fits, as go-ipam). */
+export type AllocationStrategy = "first-fit" | "best-fit";
+
+export interface PoolRecord {
+  ipamPoolId: string;
+  addressFamily: AddressFamily;
+  sourceIpamPoolId?: string;
+  /** 1 for a top-level pool, source depth + 1 for a nested one. */
+  poolDepth: number;
+  locale?: string;
+  description?: string;
+  tags: Tags;
+  allocationMinNetmaskLength?: number;
+  allocationMaxNetmaskLength?: number;
+  allocationDefaultNetmaskLength?: number;
+  allocationResourceTags: Tags;
+  allocationStrategy: AllocationStrategy;
+  /** Provisioned CIDRs, sorted by start. For a nested pool, each is an allocation in the source pool. */
+  cidrs: Block[];
+  /** For a nested pool: the allocation ids in the source pool, parallel to `cidrs`. */
+  sourceAllocationIds: string[];
+}
+
+export type ResourceType = "ipam-pool" | "vpc" | "subnet" | "eip" | "custom" | "ec2-public-ipv4-pool";
+
+export interface AllocationRecord {
+  ipamPoolAllocationId: string;
+  ipamPoolId: string;
+  start: bigint;
+  prefix: number;
+  description?: string;
+  resourceId?: string;
+  resourceType: ResourceType;
+  resourceTags?: Tags;
+}
+
+export interface AddressRecord {
+  allocationId: string;
+  publicIp: string;
+  ipamPoolId: string;
+  ipamPoolAllocationId: string;
+  tags?: Tags;
+}
+
+/** What a ClientToken was first used for, and what it returned. */
+export interface TokenRecord {
+  key: string;
+  fingerprint: string;
+  result: string;
+}

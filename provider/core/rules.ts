@@ -1,0 +1,108 @@
+/** Input validation shared by every operation: the seeds' rules, each failing with its code. */
+import { AddressFamily, familyBits } from "./cidr";
+import { IpamError } from "./errors";
+import type { AllocationStrategy, PoolRecord, Tags } from "./model";
+
+export function checkFamily(v: unknown): AddressFamily {
+  if (v !== "ipv4" && v !== "ipv6") {
+    throw new IpamError("InvalidParameterValue", `addressFamily ${JSON.stringify(v)} is not valid; use "ipv4" or "ipv6".`);
+  }
+  return v;
+}
+
+export function checkStrategy(v: unknown): AllocationStrategy {
+  if (v === undefined) return "first-fit";
+  if (v !== "first-fit" && v !== "best-fit") {
+    throw new IpamError("InvalidParameterValue", `allocationStrategy ${JSON.stringify(v)} is not valid; use "first-fit" or "best-fit".`);
+  }
+  return v;
+}
+
+/** AWS and Alibaba: ASCII only; AWS caps it at 64 characters. */
+export function checkClientToken(token: unknown): string | undefined {
+  if (token === undefined || token === null || token === "") return undefined;
+  if (typeof token !== "string" || token.length > 64 || !/^[\x20-\x7e]+$/.test(token)) {
+    throw new IpamError("InvalidParameterValue", `clientToken must be 1 to 64 printable ASCII characters; got ${JSON.stringify(token)}.`);
+  }
+  return token;
+}
+
+export function checkNetmask(family: AddressFamily, v: unknown, name: string, code: "InvalidParameterValue" | "IllegalParam.CidrMask"): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const bits = familyBits(family);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > bits) {
+    throw new IpamError(code, `${name} ${JSON.stringify(v)} is out of range; an ${family} netmask length is an integer from 0 to ${bits}.`);
+  }
+  return v;
+}
+
+export function checkTags(v: unknown, name: string): Tags {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" || Array.isArray(v)) {
+    throw new IpamError("InvalidParameterValue", `${name} must be a map of tag keys to string values.`);
+  }
+  const out: Tags = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (k.length === 0 || k.length > 128 || k.startsWith("aws:")) {
+      throw new IpamError("InvalidParameterValue", `${name} key ${JSON.stringify(k)} is not allowed; keys are 1 to 128 characters and may not start with "aws:".`);
+    }
+    if (typeof val !== "string" || val.length > 256) {
+      throw new IpamError("InvalidParameterValue", `${name}["${k}"] must be a string of at most 256 characters.`);
+    }
+    out[k] = val;
+  }
+  return out;
+}
+
+export function checkDescription(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string" || v.length > 255) {
+    throw new IpamError("InvalidParameterValue", "description must be a string of at most 255 characters.");
+  }
+  return v;
+}
+
+type NetmaskRules = Pick<PoolRecord, "allocationMinNetmaskLength" | "allocationMaxNetmaskLength" | "allocationDefaultNetmaskLength">;
+
+/** min < max and default within them (seed 001); each within 0..32 or 0..128. */
+export function checkNetmaskRules(family: AddressFamily, input: Record<string, unknown>): NetmaskRules {
+  const min = checkNetmask(family, input.allocationMinNetmaskLength, "allocationMinNetmaskLength", "InvalidParameterValue");
+  const max = checkNetmask(family, input.allocationMaxNetmaskLength, "allocationMaxNetmaskLength", "InvalidParameterValue");
+  const def = checkNetmask(family, input.allocationDefaultNetmaskLength, "allocationDefaultNetmaskLength", "InvalidParameterValue");
+  if (min !== undefined && max !== undefined && min >= max) {
+    throw new IpamError("InvalidParameterValue", `allocationMinNetmaskLength (${min}) must be less than allocationMaxNetmaskLength (${max}).`);
+  }
+  if (def !== undefined && ((min !== undefined && def < min) || (max !== undefined && def > max))) {
+    throw new IpamError("InvalidParameterValue", `allocationDefaultNetmaskLength (${def}) must lie between allocationMinNetmaskLength (${min ?? 0}) and allocationMaxNetmaskLength (${max ?? familyBits(family)}).`);
+  }
+  return { allocationMinNetmaskLength: min, allocationMaxNetmaskLength: max, allocationDefaultNetmaskLength: def };
+}
+
+/** A netmask length the pool's rules accept; IllegalParam.CidrMask otherwise. */
+export function checkWithinRules(pool: PoolRecord, length: number, what: string): void {
+  const min = pool.allocationMinNetmaskLength ?? 0;
+  const max = pool.allocationMaxNetmaskLength ?? familyBits(pool.addressFamily);
+  if (length < min || length > max) {
+    throw new IpamError("IllegalParam.CidrMask", `${what} /${length} is outside the rules of pool ${pool.ipamPoolId}: netmask length must be from ${min} to ${max}.`);
+  }
+}
+
+/** Every tag of allocationResourceTags must be on the allocation with the same value. */
+export function checkRequiredTags(pool: PoolRecord, tags: Tags): void {
+  for (const [k, v] of Object.entries(pool.allocationResourceTags)) {
+    if (tags[k] !== v) {
+      throw new IpamError("InvalidParameterValue", `pool ${pool.ipamPoolId} requires allocations to carry tag ${k}=${v} (allocationResourceTags); add it to the allocation's tags.`);
+    }
+  }
+}
+
+/** Canonical JSON (sorted keys, bigint as string) for comparing the parameters sent with a ClientToken. */
+export function fingerprint(v: unknown): string {
+  return JSON.stringify(v, (_k, val) => {
+    if (typeof val === "bigint") return val.toString();
+    if (val && typeof val === "object" && !Array.isArray(val)) {
+      return Object.fromEntries(Object.entries(val).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)));
+    }
+    return val;
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The storage contract: plain reads and writes, no allocation logic.
+ * Free space is kept as the set of maximal aligned free blocks of each pool
+ * (buddy decomposition), so every allocator step is a handful of indexed
+ * look-ups whatever the pool's size.
+ *
+ * Results may be values or promises: the memory and SQLite stores answer
+ * synchronously, PostgreSQL asynchronously; the core awaits either.
+ */
+import type { Block } from "./cidr";
+import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "./model";
+
+type R<T> = T | Promise<T>;
+
+export interface StoreTx {
+  /** Locks the named pools until the transaction ends (no-op where the whole store is locked). */
+  lockPools(ids: string[]): R<void>;
+
+  getPool(id: string): R<PoolRecord | undefined>;
+  putPool(pool: PoolRecord): R<void>;
+  deletePool(id: string): R<void>;
+  countChildPools(id: string): R<number>;
+  listPools(): R<PoolRecord[]>;
+
+  /** Lowest-start free block of the pool with minPrefix <= prefix <= maxPrefix and from <= start <= to. */
+  lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): R<Block | undefined>;
+  hasFree(poolId: string, block: Block): R<boolean>;
+  addFree(poolId: string, block: Block): R<void>;
+  removeFree(poolId: string, block: Block): R<void>;
+  listFree(poolId: string): R<Block[]>;
+
+  getAllocation(id: string): R<AllocationRecord | undefined>;
+  putAllocation(a: AllocationRecord): R<void>;
+  deleteAllocation(id: string): R<void>;
+  listAllocations(poolId: string): R<AllocationRecord[]>;
+  countAllocations(poolId: string): R<number>;
+
+  getAddress(allocationId: string): R<AddressRecord | undefined>;
+  putAddress(a: AddressRecord): R<void>;
+  deleteAddress(allocationId: string): R<void>;
+
+  getToken(key: string): R<TokenRecord | undefined>;
+  putToken(t: TokenRecord): R<void>;
+}
+
+export interface Store {
+  /** "memory", "sqlite" or "postgres". */
+  readonly kind: string;
+  /**
+   * Runs fn in one transaction: all of its writes commit together, or none
+   * when fn throws. Retries fn when the database reports a serialization
+   * conflict, so fn must do nothing but store calls.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

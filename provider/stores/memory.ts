@@ -1,0 +1,126 @@
+/**
+ * In-memory store: the reference implementation of the Store contract and
+ * the one the in-process benchmarks use. Writes are undone in reverse order
+ * when a transaction throws.
+ */
+import BTree from "sorted-btree";
+import type { Block } from "../core/cidr";
+import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "../core/model";
+import type { Store, StoreTx } from "../core/store";
+import { Mutex } from "./mutex";
+
+const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+const clone = <T>(v: T): T => structuredClone(v);
+
+class MemoryTx implements StoreTx {
+  readonly undo: (() => void)[] = [];
+  constructor(private readonly s: MemoryStore) {}
+
+  lockPools(): void {}
+
+  getPool(id: string) { const p = this.s.pools.get(id); return p && clone(p); }
+  putPool(pool: PoolRecord) {
+    const old = this.s.pools.get(pool.ipamPoolId);
+    this.s.pools.set(pool.ipamPoolId, clone(pool));
+    this.undo.push(() => (old ? this.s.pools.set(pool.ipamPoolId, old) : this.s.pools.delete(pool.ipamPoolId)));
+  }
+  deletePool(id: string) {
+    const old = this.s.pools.get(id);
+    this.s.pools.delete(id);
+    if (old) this.undo.push(() => this.s.pools.set(id, old));
+  }
+  countChildPools(id: string) { let n = 0; for (const p of this.s.pools.values()) if (p.sourceIpamPoolId === id) n++; return n; }
+  listPools() { return [...this.s.pools.values()].map(clone); }
+
+  private tree(poolId: string, prefix: number): BTree<bigint, true> {
+    let byPrefix = this.s.free.get(poolId);
+    if (!byPrefix) this.s.free.set(poolId, (byPrefix = new Map()));
+    let t = byPrefix.get(prefix);
+    if (!t) byPrefix.set(prefix, (t = new BTree<bigint, true>(undefined, cmp)));
+    return t;
+  }
+  lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Block | undefined {
+    const byPrefix = this.s.free.get(poolId);
+    if (!byPrefix) return undefined;
+    let best: Block | undefined;
+    for (let p = minPrefix; p <= maxPrefix; p++) {
+      const t = byPrefix.get(p);
+      const hit = t?.getPairOrNextHigher(from);
+      if (hit && hit[0] <= to && (!best || hit[0] < best.start)) best = { start: hit[0], prefix: p };
+    }
+    return best;
+  }
+  hasFree(poolId: string, b: Block) { return this.s.free.get(poolId)?.get(b.prefix)?.has(b.start) ?? false; }
+  addFree(poolId: string, b: Block) { this.tree(poolId, b.prefix).set(b.start, true); this.undo.push(() => this.tree(poolId, b.prefix).delete(b.start)); }
+  removeFree(poolId: string, b: Block) {
+    if (this.tree(poolId, b.prefix).delete(b.start)) this.undo.push(() => this.tree(poolId, b.prefix).set(b.start, true));
+  }
+  listFree(poolId: string): Block[] {
+    const out: Block[] = [];
+    for (const [prefix, t] of this.s.free.get(poolId) ?? []) for (const start of t.keys()) out.push({ start, prefix });
+    return out;
+  }
+
+  getAllocation(id: string) { const a = this.s.allocations.get(id); return a && { ...a }; }
+  putAllocation(a: AllocationRecord) {
+    const old = this.s.allocations.get(a.ipamPoolAllocationId);
+    this.s.allocations.set(a.ipamPoolAllocationId, { ...a });
+    let ids = this.s.byPool.get(a.ipamPoolId);
+    if (!ids) this.s.byPool.set(a.ipamPoolId, (ids = new Set()));
+    ids.add(a.ipamPoolAllocationId);
+    this.undo.push(() => {
+      if (old) this.s.allocations.set(a.ipamPoolAllocationId, old);
+      else { this.s.allocations.delete(a.ipamPoolAllocationId); this.s.byPool.get(a.ipamPoolId)?.delete(a.ipamPoolAllocationId); }
+    });
+  }
+  deleteAllocation(id: string) {
+    const old = this.s.allocations.get(id);
+    if (!old) return;
+    this.s.allocations.delete(id);
+    this.s.byPool.get(old.ipamPoolId)?.delete(id);
+    this.undo.push(() => { this.s.allocations.set(id, old); this.s.byPool.get(old.ipamPoolId)?.add(id); });
+  }
+  listAllocations(poolId: string) {
+    return [...(this.s.byPool.get(poolId) ?? [])].map((id) => ({ ...this.s.allocations.get(id)! }));
+  }
+  countAllocations(poolId: string) { return this.s.byPool.get(poolId)?.size ?? 0; }
+
+  getAddress(id: string) { const a = this.s.addresses.get(id); return a && clone(a); }
+  putAddress(a: AddressRecord) {
+    this.s.addresses.set(a.allocationId, clone(a));
+    this.undo.push(() => this.s.addresses.delete(a.allocationId));
+  }
+  deleteAddress(id: string) {
+    const old = this.s.addresses.get(id);
+    this.s.addresses.delete(id);
+    if (old) this.undo.push(() => this.s.addresses.set(id, old));
+  }
+
+  getToken(key: string) { return this.s.tokens.get(key); }
+  putToken(t: TokenRecord) { this.s.tokens.set(t.key, { ...t }); this.undo.push(() => this.s.tokens.delete(t.key)); }
+}
+
+export class MemoryStore implements Store {
+  readonly kind = "memory";
+  readonly pools = new Map<string, PoolRecord>();
+  readonly free = new Map<string, Map<number, BTree<bigint, true>>>();
+  readonly allocations = new Map<string, AllocationRecord>();
+  readonly byPool = new Map<string, Set<string>>();
+  readonly addresses = new Map<string, AddressRecord>();
+  readonly tokens = new Map<string, TokenRecord>();
+  private readonly mutex = new Mutex();
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      const tx = new MemoryTx(this);
+      try {
+        return await fn(tx);
+      } catch (e) {
+        for (let i = tx.undo.length - 1; i >= 0; i--) tx.undo[i]();
+        throw e;
+      }
+    });
+  }
+
+  async close(): Promise<void> {}
+}

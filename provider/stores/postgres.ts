@@ -1,0 +1,138 @@
+/**
+ * PostgreSQL store (pg): for many pipelines and machines sharing one address
+ * plan. Each operation is one READ COMMITTED transaction that row-locks only
+ * the pools it touches (SELECT ... FOR UPDATE), so work on different pools
+ * runs in parallel. Deadlocks and unique-key races (two creators of one
+ * ClientToken) roll back and retry with jittered backoff.
+ */
+import { Pool, PoolClient } from "pg";
+import type { Block } from "../core/cidr";
+import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "../core/model";
+import type { Store, StoreTx } from "../core/store";
+import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
+
+const RETRYABLE = new Set(["40001", "40P01", "23505"]);
+const MAX_ATTEMPTS = 20;
+const MIGRATION_LOCK = 0x1b4a9c; // pg_advisory_xact_lock key: one migrator at a time
+
+export class PostgresStore implements Store {
+  readonly kind = "postgres";
+  private readonly pool: Pool;
+  private ready: Promise<void> | undefined;
+
+  constructor(readonly url: string, opts: { max?: number } = {}) {
+    this.pool = new Pool({ connectionString: url, max: opts.max ?? 4 });
+  }
+
+  private migrate(): Promise<void> {
+    return (this.ready ??= (async () => {
+      const c = await this.pool.connect();
+      try {
+        await c.query("BEGIN");
+        await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+        await c.query("CREATE TABLE IF NOT EXISTS ipam_schema (version INTEGER NOT NULL)");
+        const r = await c.query("SELECT version FROM ipam_schema");
+        let version: number = r.rows[0]?.version ?? 0;
+        if (r.rowCount === 0) await c.query("INSERT INTO ipam_schema (version) VALUES (0)");
+        if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this pulumi-ipam (${MIGRATIONS.length}); upgrade pulumi-ipam.`);
+        for (; version < MIGRATIONS.length; version++) for (const sql of MIGRATIONS[version]) await c.query(sql);
+        await c.query("UPDATE ipam_schema SET version = $1", [version]);
+        await c.query("COMMIT");
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        this.ready = undefined;
+        throw e;
+      } finally {
+        c.release();
+      }
+    })());
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    await this.migrate();
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      try {
+        await c.query("BEGIN");
+        const out = await fn(new PostgresTx(c));
+        await c.query("COMMIT");
+        return out;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        const code = (e as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class PostgresTx implements StoreTx {
+  constructor(private readonly c: PoolClient) {}
+
+  private async rows(text: string, values: unknown[]): Promise<Record<string, unknown>[]> {
+    return (await this.c.query({ text, values })).rows;
+  }
+
+  async lockPools(ids: string[]): Promise<void> {
+    await this.rows("SELECT id FROM ipam_pools WHERE id = ANY($1) ORDER BY id FOR UPDATE", [ids]);
+  }
+
+  async getPool(id: string) {
+    const r = await this.rows("SELECT body FROM ipam_pools WHERE id = $1", [id]);
+    return r[0] && decodePool(r[0].body as string);
+  }
+  async putPool(p: PoolRecord) {
+    await this.rows("INSERT INTO ipam_pools (id, source_id, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+      [p.ipamPoolId, p.sourceIpamPoolId ?? null, encodePool(p)]);
+  }
+  async deletePool(id: string) { await this.rows("DELETE FROM ipam_pools WHERE id = $1", [id]); }
+  async countChildPools(id: string) { return Number((await this.rows("SELECT count(*) AS n FROM ipam_pools WHERE source_id = $1", [id]))[0].n); }
+  async listPools() { return (await this.rows("SELECT body FROM ipam_pools ORDER BY id", [])).map((r) => decodePool(r.body as string)); }
+
+  async lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Promise<Block | undefined> {
+    if (minPrefix > maxPrefix) return undefined;
+    const r = await this.rows(lowestFreeSql(minPrefix, maxPrefix, (i) => `$${i}`), [poolId, hexStart(from), hexStart(to)]);
+    return r[0] && toBlock(r[0] as { start: string; prefix: number });
+  }
+  async hasFree(poolId: string, b: Block) {
+    return (await this.rows("SELECT 1 FROM ipam_free WHERE pool_id = $1 AND prefix = $2 AND start = $3", [poolId, b.prefix, hexStart(b.start)])).length > 0;
+  }
+  async addFree(poolId: string, b: Block) { await this.rows("INSERT INTO ipam_free (pool_id, prefix, start) VALUES ($1, $2, $3)", [poolId, b.prefix, hexStart(b.start)]); }
+  async removeFree(poolId: string, b: Block) { await this.rows("DELETE FROM ipam_free WHERE pool_id = $1 AND prefix = $2 AND start = $3", [poolId, b.prefix, hexStart(b.start)]); }
+  async listFree(poolId: string) { return (await this.rows("SELECT start, prefix FROM ipam_free WHERE pool_id = $1", [poolId])).map((r) => toBlock(r as { start: string; prefix: number })); }
+
+  async getAllocation(id: string) {
+    const r = await this.rows("SELECT start, prefix, body FROM ipam_allocations WHERE id = $1", [id]);
+    return r[0] && decodeAllocation(r[0] as { start: string; prefix: number; body: string });
+  }
+  async putAllocation(a: AllocationRecord) {
+    await this.rows("INSERT INTO ipam_allocations (id, pool_id, start, prefix, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+      [a.ipamPoolAllocationId, a.ipamPoolId, hexStart(a.start), a.prefix, encodeAllocation(a)]);
+  }
+  async deleteAllocation(id: string) { await this.rows("DELETE FROM ipam_allocations WHERE id = $1", [id]); }
+  async listAllocations(poolId: string) {
+    return (await this.rows("SELECT start, prefix, body FROM ipam_allocations WHERE pool_id = $1 ORDER BY start", [poolId]))
+      .map((r) => decodeAllocation(r as { start: string; prefix: number; body: string }));
+  }
+  async countAllocations(poolId: string) { return Number((await this.rows("SELECT count(*) AS n FROM ipam_allocations WHERE pool_id = $1", [poolId]))[0].n); }
+
+  async getAddress(id: string) {
+    const r = await this.rows("SELECT body FROM ipam_addresses WHERE id = $1", [id]);
+    return r[0] && (JSON.parse(r[0].body as string) as AddressRecord);
+  }
+  async putAddress(a: AddressRecord) { await this.rows("INSERT INTO ipam_addresses (id, body) VALUES ($1, $2)", [a.allocationId, JSON.stringify(a)]); }
+  async deleteAddress(id: string) { await this.rows("DELETE FROM ipam_addresses WHERE id = $1", [id]); }
+
+  async getToken(key: string) {
+    const r = await this.rows("SELECT key, fingerprint, result FROM ipam_tokens WHERE key = $1", [key]);
+    return r[0] as unknown as TokenRecord | undefined;
+  }
+  async putToken(t: TokenRecord) { await this.rows("INSERT INTO ipam_tokens (key, fingerprint, result) VALUES ($1, $2, $3)", [t.key, t.fingerprint, t.result]); }
+}

@@ -1,0 +1,56 @@
+/**
+ * What the SQL stores share: the schema and its migrations, and the row
+ * encoding. Addresses are stored as 32 hex digits so that text order is
+ * numeric order for both families, and an index on (pool, prefix, start)
+ * answers every free-space look-up with one seek.
+ */
+import type { Block } from "../core/cidr";
+import type { AllocationRecord, PoolRecord } from "../core/model";
+
+/** Each entry moves the schema one version up; never edit a shipped entry, append a new one. */
+export const MIGRATIONS: string[][] = [
+  [
+    `CREATE TABLE ipam_pools (id TEXT PRIMARY KEY, source_id TEXT, body TEXT NOT NULL)`,
+    `CREATE INDEX ipam_pools_source ON ipam_pools (source_id)`,
+    `CREATE TABLE ipam_free (pool_id TEXT NOT NULL, prefix INTEGER NOT NULL, start TEXT NOT NULL, PRIMARY KEY (pool_id, prefix, start))`,
+    `CREATE TABLE ipam_allocations (id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, start TEXT NOT NULL, prefix INTEGER NOT NULL, body TEXT NOT NULL)`,
+    `CREATE INDEX ipam_allocations_pool ON ipam_allocations (pool_id, start)`,
+    `CREATE TABLE ipam_addresses (id TEXT PRIMARY KEY, body TEXT NOT NULL)`,
+    `CREATE TABLE ipam_tokens (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT NOT NULL)`,
+  ],
+];
+
+export const hexStart = (v: bigint) => v.toString(16).padStart(32, "0");
+export const fromHex = (s: string) => BigInt(`0x${s}`);
+
+export function encodePool(p: PoolRecord): string {
+  return JSON.stringify({ ...p, cidrs: p.cidrs.map((c) => ({ start: c.start.toString(), prefix: c.prefix })) });
+}
+
+export function decodePool(body: string): PoolRecord {
+  const p = JSON.parse(body);
+  return { ...p, cidrs: p.cidrs.map((c: { start: string; prefix: number }) => ({ start: BigInt(c.start), prefix: c.prefix })) };
+}
+
+export function encodeAllocation(a: AllocationRecord): string {
+  const { start: _s, prefix: _p, ...rest } = a;
+  return JSON.stringify(rest);
+}
+
+export function decodeAllocation(row: { start: string; prefix: number; body: string }): AllocationRecord {
+  return { ...JSON.parse(row.body), start: fromHex(row.start), prefix: Number(row.prefix) };
+}
+
+/**
+ * One statement returning, for each prefix in [min, max], the lowest free
+ * block starting in [from, to]; placeholders are produced by `ph(i)`.
+ */
+export function lowestFreeSql(min: number, max: number, ph: (i: number) => string): string {
+  const parts: string[] = [];
+  for (let p = min; p <= max; p++) {
+    parts.push(`SELECT * FROM (SELECT start, prefix FROM ipam_free WHERE pool_id = ${ph(1)} AND prefix = ${p} AND start >= ${ph(2)} AND start <= ${ph(3)} ORDER BY start LIMIT 1) AS p${p}`);
+  }
+  return `SELECT start, prefix FROM (${parts.join(" UNION ALL ")}) AS u ORDER BY start LIMIT 1`;
+}
+
+export const toBlock = (row: { start: string; prefix: number }): Block => ({ start: fromHex(row.start), prefix: Number(row.prefix) });

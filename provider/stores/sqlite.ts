@@ -1,0 +1,137 @@
+/**
+ * SQLite store (better-sqlite3): the default. WAL journal; every transaction
+ * is BEGIN IMMEDIATE, so concurrent processes on one file serialize on the
+ * write lock and never see each other's half-done work. The file is created
+ * with mode 0600 (it may hold tags and descriptions).
+ */
+import Database from "better-sqlite3";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Block } from "../core/cidr";
+import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "../core/model";
+import type { Store, StoreTx } from "../core/store";
+import { Mutex } from "./mutex";
+import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
+
+export interface SqliteOptions {
+  /** "full" (default): an acknowledged change survives power loss; "normal": survives a process crash. */
+  synchronous?: "full" | "normal";
+  /** How long to wait for another process's write lock, in ms. @default 30000 */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  private readonly db: Database.Database;
+  private readonly mutex = new Mutex();
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(readonly file: string, opts: SqliteOptions = {}) {
+    if (file !== ":memory:") {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      fs.closeSync(fs.openSync(file, "a", 0o600));
+    }
+    this.db = new Database(file);
+    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      this.db.exec("CREATE TABLE IF NOT EXISTS ipam_schema (version INTEGER NOT NULL)");
+      const row = this.db.prepare("SELECT version FROM ipam_schema").get() as { version: number } | undefined;
+      let version = row?.version ?? 0;
+      if (!row) this.db.prepare("INSERT INTO ipam_schema (version) VALUES (0)").run();
+      if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this pulumi-ipam (${MIGRATIONS.length}); upgrade pulumi-ipam.`);
+      for (; version < MIGRATIONS.length; version++) for (const sql of MIGRATIONS[version]) this.db.exec(sql);
+      this.db.prepare("UPDATE ipam_schema SET version = ?").run(version);
+      this.db.exec("COMMIT");
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const out = await fn(new SqliteTx(this));
+        this.db.exec("COMMIT");
+        return out;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(async () => this.db.close());
+  }
+}
+
+type Row = Record<string, unknown>;
+
+class SqliteTx implements StoreTx {
+  constructor(private readonly s: SqliteStore) {}
+
+  lockPools(): void {} // BEGIN IMMEDIATE already holds the database's write lock.
+
+  getPool(id: string) {
+    const r = this.s.stmt("SELECT body FROM ipam_pools WHERE id = ?").get(id) as Row | undefined;
+    return r && decodePool(r.body as string);
+  }
+  putPool(p: PoolRecord) {
+    this.s.stmt("INSERT INTO ipam_pools (id, source_id, body) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body")
+      .run(p.ipamPoolId, p.sourceIpamPoolId ?? null, encodePool(p));
+  }
+  deletePool(id: string) { this.s.stmt("DELETE FROM ipam_pools WHERE id = ?").run(id); }
+  countChildPools(id: string) { return (this.s.stmt("SELECT count(*) AS n FROM ipam_pools WHERE source_id = ?").get(id) as Row).n as number; }
+  listPools() { return (this.s.stmt("SELECT body FROM ipam_pools ORDER BY id").all() as Row[]).map((r) => decodePool(r.body as string)); }
+
+  lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Block | undefined {
+    if (minPrefix > maxPrefix) return undefined;
+    const r = this.s.stmt(lowestFreeSql(minPrefix, maxPrefix, (i) => ["@pool", "@from", "@to"][i - 1])).get({ pool: poolId, from: hexStart(from), to: hexStart(to) }) as Row | undefined;
+    return r && toBlock(r as { start: string; prefix: number });
+  }
+  hasFree(poolId: string, b: Block) {
+    return this.s.stmt("SELECT 1 FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").get(poolId, b.prefix, hexStart(b.start)) !== undefined;
+  }
+  addFree(poolId: string, b: Block) { this.s.stmt("INSERT INTO ipam_free (pool_id, prefix, start) VALUES (?, ?, ?)").run(poolId, b.prefix, hexStart(b.start)); }
+  removeFree(poolId: string, b: Block) { this.s.stmt("DELETE FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").run(poolId, b.prefix, hexStart(b.start)); }
+  listFree(poolId: string) { return (this.s.stmt("SELECT start, prefix FROM ipam_free WHERE pool_id = ?").all(poolId) as { start: string; prefix: number }[]).map(toBlock); }
+
+  getAllocation(id: string) {
+    const r = this.s.stmt("SELECT start, prefix, body FROM ipam_allocations WHERE id = ?").get(id) as { start: string; prefix: number; body: string } | undefined;
+    return r && decodeAllocation(r);
+  }
+  putAllocation(a: AllocationRecord) {
+    this.s.stmt("INSERT INTO ipam_allocations (id, pool_id, start, prefix, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body")
+      .run(a.ipamPoolAllocationId, a.ipamPoolId, hexStart(a.start), a.prefix, encodeAllocation(a));
+  }
+  deleteAllocation(id: string) { this.s.stmt("DELETE FROM ipam_allocations WHERE id = ?").run(id); }
+  listAllocations(poolId: string) {
+    return (this.s.stmt("SELECT start, prefix, body FROM ipam_allocations WHERE pool_id = ? ORDER BY start").all(poolId) as { start: string; prefix: number; body: string }[]).map(decodeAllocation);
+  }
+  countAllocations(poolId: string) { return (this.s.stmt("SELECT count(*) AS n FROM ipam_allocations WHERE pool_id = ?").get(poolId) as Row).n as number; }
+
+  getAddress(id: string) {
+    const r = this.s.stmt("SELECT body FROM ipam_addresses WHERE id = ?").get(id) as Row | undefined;
+    return r && (JSON.parse(r.body as string) as AddressRecord);
+  }
+  putAddress(a: AddressRecord) { this.s.stmt("INSERT INTO ipam_addresses (id, body) VALUES (?, ?)").run(a.allocationId, JSON.stringify(a)); }
+  deleteAddress(id: string) { this.s.stmt("DELETE FROM ipam_addresses WHERE id = ?").run(id); }
+
+  getToken(key: string) { return this.s.stmt("SELECT key, fingerprint, result FROM ipam_tokens WHERE key = ?").get(key) as TokenRecord | undefined; }
+  putToken(t: TokenRecord) { this.s.stmt("INSERT INTO ipam_tokens (key, fingerprint, result) VALUES (?, ?, ?)").run(t.key, t.fingerprint, t.result); }
+}
