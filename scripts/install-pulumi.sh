@@ -48,7 +48,9 @@ fi
 # @pulumi/pulumi, resolved from the program's working directory.
 cat > "$BIN/pulumi-resource-pulumi-nodejs" <<'SH'
 #!/bin/sh
-exec node -e "require(require.resolve('@pulumi/pulumi/cmd/dynamic-provider', {paths: [process.cwd()]}))" "$@"
+# With -e, node puts the arguments at argv[1..] and the host reads argv[2..]:
+# the first argument stands in for the script name.
+exec node -e "require(require.resolve('@pulumi/pulumi/cmd/dynamic-provider', {paths: [process.cwd()]}))" "$0" "$@"
 SH
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
 "$BIN/pulumi" version
