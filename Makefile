@@ -10,13 +10,15 @@ NODE_BIN := $(shell bash scripts/install-node.sh)
 export PATH := $(NODE_BIN):$(CACHE)/pulumi-$(PULUMI_VERSION)/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: install deps postgres pulumi build test test-unit bench demo clean
+.PHONY: install deps postgres pulumi build test test-unit bench quickstart demo clean
 
 install: deps postgres pulumi
 
 deps: node_modules/.installed
+# npm install, not npm ci: npm 11 writes lockfiles without other platforms' optional
+# bindings and then refuses them in npm ci (npm/cli#4828).
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 # PostgreSQL server binaries from Debian, for the PostgreSQL store's tests.
@@ -29,8 +31,11 @@ postgres:
 pulumi:
 	@bash scripts/install-pulumi.sh
 
+# node_modules/pulumi-ipam -> the repo, so programs here (and the provider
+# process they start) resolve "pulumi-ipam" as a user's project would.
 build: deps
 	npx tsc -p tsconfig.json
+	ln -sfn .. node_modules/pulumi-ipam
 
 test: install build
 	npx jest --ci
@@ -41,7 +46,13 @@ test-unit: deps
 bench: install build
 	bash bench/run.sh
 
-# The main job: the allocator demo (until the Pulumi quickstart lands).
+# The main job: preview then up of the local quickstart, printing the planned
+# and then the allocated CIDRs (state and store in examples/local-quickstart/.pulumi-ipam).
+quickstart: install build
+	node dist/provider/cli/run.js examples/local-quickstart preview
+	node dist/provider/cli/run.js examples/local-quickstart up
+
+# The allocator on its own, without Pulumi.
 demo: deps
 	npx ts-node --transpile-only examples/allocator-demo.ts
 

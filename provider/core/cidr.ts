@@ -59,7 +59,8 @@ export function parseAddress(family: AddressFamily, text: string, what = "addres
  * (host bits zero). Any failure is IllegalParam.Cidr naming what to change.
  */
 export function parseCidr(family: AddressFamily, text: unknown, what = "cidr"): Block {
-  if (typeof text !== "string" || !text.includes("/")) {
+  // Exactly one "/": "10.0.0.0/8/8" is no CIDR, though its first two parts would read as one.
+  if (typeof text !== "string" || text.split("/").length !== 2) {
     throw new IpamError("IllegalParam.Cidr", `${what} ${JSON.stringify(text)} is not a CIDR; give it as address/prefix, for example ${family === "ipv4" ? "10.0.0.0/16" : "2001:db8::/48"}.`);
   }
   if (familyOf(text) !== family) {
@@ -148,18 +149,23 @@ export function intersectRanges(a: Range[], b: Range[]): Range[] {
   return normalizeRanges(out);
 }
 
+/** a minus every range of `minus`, in one sweep over both sorted lists. */
 export function subtractRanges(a: Range[], minus: Range[]): Range[] {
-  let cur = normalizeRanges(a);
-  for (const [mf, mt] of normalizeRanges(minus)) {
-    const next: Range[] = [];
-    for (const [f, t] of cur) {
-      if (mt < f || mf > t) { next.push([f, t]); continue; }
-      if (mf > f) next.push([f, mf - 1n]);
-      if (mt < t) next.push([mt + 1n, t]);
+  const out: Range[] = [];
+  const m = normalizeRanges(minus);
+  let j = 0;
+  for (const [f0, t] of normalizeRanges(a)) {
+    let f = f0;
+    while (j < m.length && m[j][1] < f) j++;
+    let k = j;
+    while (k < m.length && m[k][0] <= t && f <= t) {
+      if (m[k][0] > f) out.push([f, m[k][0] - 1n]);
+      f = m[k][1] + 1n;
+      if (m[k][1] <= t) k++; else break;
     }
-    cur = next;
+    if (f <= t) out.push([f, t]);
   }
-  return cur;
+  return out;
 }
 
 export function blockRange(bits: number, b: Block): Range {

@@ -45,20 +45,43 @@ interface Placement {
   pool: PoolRecord;
   explicit?: Block;
   length: number;
-  regions?: Block[];
+}
+
+interface PlacementRequest {
+  explicit?: Block;
+  length?: number;
+  what: string;
+  checkRules: boolean;
+  allowed?: Block[];
+  disallowed?: Block[];
+  /** Space promised to other resources' plans: skipped like disallowed, but not the caller's restriction. */
+  excluded?: Block[];
+}
+
+function checkPoolId(id: unknown): string | undefined {
+  if (id === undefined) return undefined;
+  if (typeof id !== "string" || !/^ipam-pool-[0-9a-f]{17}$/.test(id)) {
+    throw new IpamError("InvalidParameterValue", `ipamPoolId ${JSON.stringify(id)} is not a pool id (ipam-pool- and 17 hex digits).`);
+  }
+  return id;
 }
 
 export class Ipam {
   constructor(readonly store: Store) {}
 
+  /** Runs fn in the caller's transaction when given one (the planner composes operations), else in a new one. */
+  private run<T>(tx: StoreTx | undefined, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return tx ? fn(tx) : this.store.transaction(fn);
+  }
+
   // ---- pools ----
 
-  async createPool(input: CreatePoolInput): Promise<PoolInfo> {
+  async createPool(input: CreatePoolInput, outer?: StoreTx): Promise<PoolInfo> {
     const token = checkClientToken(input.clientToken);
     const family = checkFamily(input.addressFamily);
     const rules = checkNetmaskRules(family, input as unknown as Record<string, unknown>);
     const base: PoolRecord = {
-      ipamPoolId: newPoolId(), addressFamily: family, poolDepth: 1,
+      ipamPoolId: checkPoolId(input.ipamPoolId) ?? newPoolId(), addressFamily: family, poolDepth: 1,
       sourceIpamPoolId: input.sourceIpamPoolId || undefined,
       locale: input.locale || undefined,
       description: checkDescription(input.description),
@@ -79,12 +102,15 @@ export class Ipam {
     }
     checkNetmask(family, input.netmaskLength, "netmaskLength", "IllegalParam.CidrMask");
     const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
-    return this.store.transaction(async (tx) => {
+    return this.run(outer, async (tx) => {
       if (token) {
         const prior = await this.replay(tx, `CreateIpamPool:${token}`, fp);
         if (prior) return prior as PoolInfo;
       }
       const pool = { ...base, cidrs: [] as Block[], sourceAllocationIds: [] as string[] };
+      if (await tx.getPool(pool.ipamPoolId)) {
+        throw new IpamError("InvalidParameterValue", `pool ${pool.ipamPoolId} already exists; a planned pool id is used once.`);
+      }
       if (pool.sourceIpamPoolId) {
         await tx.lockPools([pool.sourceIpamPoolId]);
         const source = await this.mustPool(tx, pool.sourceIpamPoolId);
@@ -106,8 +132,8 @@ export class Ipam {
     });
   }
 
-  async provisionPoolCidr(input: ProvisionCidrInput): Promise<PoolInfo> {
-    return this.store.transaction(async (tx) => {
+  async provisionPoolCidr(input: ProvisionCidrInput, outer?: StoreTx): Promise<PoolInfo> {
+    return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
       if ((input.cidr === undefined) === (input.netmaskLength === undefined)) {
@@ -129,6 +155,11 @@ export class Ipam {
     const bits = familyBits(pool.addressFamily);
     let block = want.explicit;
     if (pool.sourceIpamPoolId) {
+      // The carve-out writes the source pool's free blocks, so it must hold the
+      // source's lock: provisionPoolCidr locks only the nested pool, and without
+      // this a concurrent allocation in the source (PostgreSQL, another process)
+      // could pick the same free block (overlap) or fail with "chosen block is not free".
+      await tx.lockPools([pool.sourceIpamPoolId]);
       const source = await this.mustPool(tx, pool.sourceIpamPoolId);
       const place = await this.placement(tx, source, { explicit: want.explicit, length: want.length ?? want.explicit?.prefix, what, checkRules: true });
       const rec = await this.commitAllocation(tx, place, { resourceId: pool.ipamPoolId, resourceType: "ipam-pool" });
@@ -149,8 +180,8 @@ export class Ipam {
     await tx.putPool(pool);
   }
 
-  async updatePool(input: UpdatePoolInput): Promise<PoolInfo> {
-    return this.store.transaction(async (tx) => {
+  async updatePool(input: UpdatePoolInput, outer?: StoreTx): Promise<PoolInfo> {
+    return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const merged = { ...pool };
@@ -167,8 +198,8 @@ export class Ipam {
     });
   }
 
-  async getPool(ipamPoolId: string): Promise<PoolInfo> {
-    return this.store.transaction(async (tx) => poolInfo(await this.mustPool(tx, ipamPoolId)));
+  async getPool(ipamPoolId: string, outer?: StoreTx): Promise<PoolInfo> {
+    return this.run(outer, async (tx) => poolInfo(await this.mustPool(tx, ipamPoolId)));
   }
 
   async listPools(): Promise<PoolInfo[]> {
@@ -176,8 +207,8 @@ export class Ipam {
   }
 
   /** Deletes an empty pool; a nested pool's CIDRs go back to its source. */
-  async deletePool(input: { ipamPoolId: string; dryRun?: boolean }): Promise<void> {
-    return this.store.transaction(async (tx) => {
+  async deletePool(input: { ipamPoolId: string; dryRun?: boolean }, outer?: StoreTx): Promise<void> {
+    return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const children = await tx.countChildPools(pool.ipamPoolId);
@@ -198,10 +229,10 @@ export class Ipam {
 
   // ---- allocations ----
 
-  async allocate(input: AllocateInput): Promise<AllocationInfo> {
+  async allocate(input: AllocateInput, outer?: StoreTx): Promise<AllocationInfo> {
     const token = checkClientToken(input.clientToken);
     const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
-    return this.store.transaction(async (tx) => {
+    return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const place = await this.validateAllocation(pool, input);
@@ -222,16 +253,16 @@ export class Ipam {
   }
 
   /** What allocate() with the same input would return now, without allocating. */
-  async previewNextCidr(input: AllocateInput): Promise<string> {
-    return this.store.transaction(async (tx) => {
+  async previewNextCidr(input: AllocateInput, outer?: StoreTx): Promise<string> {
+    return this.run(outer, async (tx) => {
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const found = await this.placement(tx, pool, await this.validateAllocation(pool, input));
       return formatCidr(pool.addressFamily, found.explicit!);
     });
   }
 
-  async getAllocation(ipamPoolId: string, ipamPoolAllocationId: string): Promise<AllocationInfo> {
-    return this.store.transaction(async (tx) => {
+  async getAllocation(ipamPoolId: string, ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo> {
+    return this.run(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       const a = await tx.getAllocation(ipamPoolAllocationId);
       if (!a || a.ipamPoolId !== ipamPoolId) throw notFoundAllocation(ipamPoolId, ipamPoolAllocationId);
@@ -239,15 +270,15 @@ export class Ipam {
     });
   }
 
-  async listAllocations(ipamPoolId: string): Promise<AllocationInfo[]> {
-    return this.store.transaction(async (tx) => {
+  async listAllocations(ipamPoolId: string, outer?: StoreTx): Promise<AllocationInfo[]> {
+    return this.run(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       return (await tx.listAllocations(ipamPoolId)).map((a) => allocationInfo(pool, a));
     });
   }
 
-  async release(input: ReleaseInput): Promise<void> {
-    return this.store.transaction(async (tx) => {
+  async release(input: ReleaseInput, outer?: StoreTx): Promise<void> {
+    return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const a = await tx.getAllocation(input.ipamPoolAllocationId);
@@ -263,13 +294,53 @@ export class Ipam {
     });
   }
 
+  /** Updates what an allocation says about itself; its CIDR never changes in place. */
+  async updateAllocation(input: { ipamPoolId: string; ipamPoolAllocationId: string; description?: string; resourceTags?: Tags }, outer?: StoreTx): Promise<AllocationInfo> {
+    return this.run(outer, async (tx) => {
+      await tx.lockPools([input.ipamPoolId]);
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      const a = await tx.getAllocation(input.ipamPoolAllocationId);
+      if (!a || a.ipamPoolId !== pool.ipamPoolId) throw notFoundAllocation(input.ipamPoolId, input.ipamPoolAllocationId);
+      const tags = checkTags(input.resourceTags, "resourceTags");
+      if (a.resourceType !== "ipam-pool") checkRequiredTags(pool, tags);
+      const next: AllocationRecord = { ...a, description: checkDescription(input.description) };
+      if (Object.keys(tags).length) next.resourceTags = tags; else delete next.resourceTags;
+      if (next.description === undefined) delete next.description;
+      await tx.putAllocation(next);
+      return allocationInfo(pool, next);
+    });
+  }
+
+  /** An allocation by id alone (import), or undefined. */
+  async findAllocation(ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo | undefined> {
+    return this.run(outer, async (tx) => {
+      const a = await tx.getAllocation(ipamPoolAllocationId);
+      if (!a) return undefined;
+      return allocationInfo(await this.mustPool(tx, a.ipamPoolId), a);
+    });
+  }
+
+  /** The address allocateAddress would give now, skipping `excludedCidrs`. */
+  async previewNextAddress(input: { ipamPoolId: string; address?: string; excludedCidrs?: string[] }, outer?: StoreTx): Promise<string> {
+    return this.run(outer, async (tx) => {
+      const pool = await this.mustPool(tx, input.ipamPoolId);
+      if (pool.addressFamily !== "ipv4") {
+        throw new IpamError("InvalidParameterCombination", `pool ${pool.ipamPoolId} is ipv6; Elastic IP addresses come from ipv4 pools.`);
+      }
+      const explicit = input.address !== undefined ? { start: parseAddress("ipv4", input.address, "address"), prefix: 32 } : undefined;
+      const excluded = (input.excludedCidrs ?? []).map((c) => parseCidr("ipv4", c, "excludedCidrs"));
+      const found = await this.placement(tx, pool, { explicit, length: 32, what: "address", checkRules: false, excluded });
+      return formatAddress("ipv4", found.explicit!.start);
+    });
+  }
+
   // ---- Elastic IP addresses ----
 
-  async allocateAddress(input: AllocateAddressInput): Promise<AddressInfo> {
+  async allocateAddress(input: AllocateAddressInput, outer?: StoreTx): Promise<AddressInfo> {
     const token = checkClientToken(input.clientToken);
     const tags = checkTags(input.tags, "tags");
     const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
-    return this.store.transaction(async (tx) => {
+    return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
       if (pool.addressFamily !== "ipv4") {
@@ -295,16 +366,27 @@ export class Ipam {
     });
   }
 
-  async getAddress(allocationId: string): Promise<AddressInfo> {
-    return this.store.transaction(async (tx) => {
+  async getAddress(allocationId: string, outer?: StoreTx): Promise<AddressInfo> {
+    return this.run(outer, async (tx) => {
       const a = await tx.getAddress(allocationId);
       if (!a) throw notFoundAddress(allocationId);
       return a;
     });
   }
 
-  async releaseAddress(input: { allocationId: string; dryRun?: boolean }): Promise<void> {
-    return this.store.transaction(async (tx) => {
+  async tagAddress(input: { allocationId: string; tags?: Tags }, outer?: StoreTx): Promise<AddressInfo> {
+    const tags = checkTags(input.tags, "tags");
+    return this.run(outer, async (tx) => {
+      const a = await tx.getAddress(input.allocationId);
+      if (!a) throw notFoundAddress(input.allocationId);
+      const next = { ...a, tags };
+      await tx.putAddress(next);
+      return next;
+    });
+  }
+
+  async releaseAddress(input: { allocationId: string; dryRun?: boolean }, outer?: StoreTx): Promise<void> {
+    return this.run(outer, async (tx) => {
       const a = await tx.getAddress(input.allocationId);
       if (!a) throw notFoundAddress(input.allocationId);
       await tx.lockPools([a.ipamPoolId]);
@@ -317,8 +399,8 @@ export class Ipam {
 
   // ---- utilization ----
 
-  async utilization(ipamPoolId: string): Promise<Utilization> {
-    return this.store.transaction(async (tx) => {
+  async utilization(ipamPoolId: string, outer?: StoreTx): Promise<Utilization> {
+    return this.run(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       const bits = familyBits(pool.addressFamily);
       const free = (await tx.listFree(ipamPoolId)).sort((a, b) => (a.start < b.start ? -1 : 1));
@@ -349,7 +431,7 @@ export class Ipam {
   }
 
   /** Checks an allocation request against the seed's parameter rules and the pool's rules; no reads. */
-  private async validateAllocation(pool: PoolRecord, input: AllocateInput): Promise<Placement & { what: string; checkRules: boolean; allowed?: Block[]; disallowed?: Block[] }> {
+  private async validateAllocation(pool: PoolRecord, input: AllocateInput): Promise<Placement & PlacementRequest> {
     const fam = pool.addressFamily;
     if (input.cidr !== undefined && input.netmaskLength !== undefined) {
       throw new IpamError("InvalidParameterCombination", "give either cidr or netmaskLength, not both.");
@@ -371,13 +453,14 @@ export class Ipam {
     }
     const allowed = (input.allowedCidrs ?? []).map((c, i) => parseCidr(fam, c, `allowedCidrs[${i}]`));
     const disallowed = (input.disallowedCidrs ?? []).map((c, i) => parseCidr(fam, c, `disallowedCidrs[${i}]`));
-    return { pool, length, what: "netmaskLength", checkRules: true, allowed, disallowed };
+    const excluded = (input.excludedCidrs ?? []).map((c, i) => parseCidr(fam, c, `excludedCidrs[${i}]`));
+    return { pool, length, what: "netmaskLength", checkRules: true, allowed, disallowed, excluded };
   }
 
   /** Finds the block an allocation gets; throws the seed's code when there is none. Reads only. */
   private async placement(
     tx: StoreTx, pool: PoolRecord,
-    req: { explicit?: Block; length?: number; what: string; checkRules: boolean; allowed?: Block[]; disallowed?: Block[] },
+    req: PlacementRequest,
   ): Promise<Placement & { holder: Block }> {
     const fam = pool.addressFamily;
     const bits = familyBits(fam);
@@ -397,15 +480,17 @@ export class Ipam {
     }
     let found: Block | undefined;
     const restricted = (req.allowed?.length ?? 0) + (req.disallowed?.length ?? 0) > 0;
-    if (!restricted && pool.allocationStrategy === "first-fit") {
+    const excluded = req.excluded ?? [];
+    if (!restricted && excluded.length === 0 && pool.allocationStrategy === "first-fit") {
       found = await findFirstFitAnywhere(tx, bits, pool, length);
     } else {
       const roots: Range[] = pool.cidrs.map((c) => blockRange(bits, c));
       const allowed = req.allowed?.length ? intersectRanges(roots, req.allowed.map((c) => blockRange(bits, c))) : roots;
-      const ranges = subtractRanges(allowed, (req.disallowed ?? []).map((c) => blockRange(bits, c)));
-      if (restricted && ranges.length === 0) {
+      const userRanges = subtractRanges(allowed, (req.disallowed ?? []).map((c) => blockRange(bits, c)));
+      if (restricted && userRanges.length === 0) {
         throw new IpamError("OperationDenied.CidrInExcludeCidrs", `every address of pool ${pool.ipamPoolId} that allowedCidrs admits is in disallowedCidrs; narrow disallowedCidrs or widen allowedCidrs.`);
       }
+      const ranges = subtractRanges(userRanges, excluded.map((c) => blockRange(bits, c)));
       found = await findFit(tx, bits, pool, length, searchRegions(bits, ranges), pool.allocationStrategy);
     }
     if (!found) {

@@ -53,3 +53,27 @@ export interface TokenRecord {
   fingerprint: string;
   result: string;
 }
+
+/**
+ * A plan reservation: what `check()` promised one resource (by a key
+ * deterministic per resource), so that a later process (the update after a
+ * preview, or a re-run after a crash) gives it the same CIDR and ClientToken.
+ */
+export interface ReservationRecord {
+  key: string;
+  kind: "pool" | "allocation" | "address";
+  /** Random per incarnation of the resource; with the key it makes the ClientToken. */
+  nonce: string;
+  /** Allocation/address: the pool it takes from. Pool: the pool's own planned id. */
+  ipamPoolId: string;
+  /** The pool whose space this holds: ipamPoolId, or for a nested pool its source; none for a top-level pool. */
+  spacePoolId?: string;
+  /** The planned CIDRs (an address is a /32). */
+  cidrs: string[];
+  /** Fingerprint of the request that was planned; another request plans anew. */
+  request: string;
+  /** For a pool: everything needed to plan inside it before it exists (a PoolInfo). */
+  pool?: string;
+  /** Epoch ms after which a planned reservation no longer steers other plans; 0 once the resource exists (held until deleted). */
+  expiresAt: number;
+}

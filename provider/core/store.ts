@@ -8,7 +8,7 @@
  * synchronously, PostgreSQL asynchronously; the core awaits either.
  */
 import type { Block } from "./cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "./model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "./model";
 
 type R<T> = T | Promise<T>;
 
@@ -41,6 +41,14 @@ export interface StoreTx {
 
   getToken(key: string): R<TokenRecord | undefined>;
   putToken(t: TokenRecord): R<void>;
+
+  getReservation(key: string): R<ReservationRecord | undefined>;
+  putReservation(r: ReservationRecord): R<void>;
+  deleteReservation(key: string): R<void>;
+  /** Reservations holding space in the given pool. */
+  listReservations(spacePoolId: string): R<ReservationRecord[]>;
+  /** The reservation of a planned (maybe not yet created) pool, by the pool's id. */
+  getPoolReservation(ipamPoolId: string): R<ReservationRecord | undefined>;
 }
 
 export interface Store {

@@ -24,6 +24,8 @@ export interface CreatePoolInput extends Common {
   cidrs?: string[];
   /** Nested pools only: carve one CIDR of this length out of the source pool. */
   netmaskLength?: number;
+  /** @internal The planner's deterministic id for the pool; otherwise a random one. */
+  ipamPoolId?: string;
 }
 
 export interface UpdatePoolInput extends Common {
@@ -69,6 +71,8 @@ export interface AllocateInput extends Common {
   resourceId?: string;
   resourceType?: ResourceType;
   resourceTags?: Tags;
+  /** @internal Space promised to other resources' plans: skipped like disallowedCidrs, allowed with any request. */
+  excludedCidrs?: string[];
 }
 
 export interface AllocationInfo {

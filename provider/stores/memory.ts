@@ -5,7 +5,7 @@
  */
 import BTree from "sorted-btree";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
 
@@ -87,8 +87,9 @@ class MemoryTx implements StoreTx {
 
   getAddress(id: string) { const a = this.s.addresses.get(id); return a && clone(a); }
   putAddress(a: AddressRecord) {
+    const old = this.s.addresses.get(a.allocationId);
     this.s.addresses.set(a.allocationId, clone(a));
-    this.undo.push(() => this.s.addresses.delete(a.allocationId));
+    this.undo.push(() => (old ? this.s.addresses.set(a.allocationId, old) : this.s.addresses.delete(a.allocationId)));
   }
   deleteAddress(id: string) {
     const old = this.s.addresses.get(id);
@@ -98,6 +99,25 @@ class MemoryTx implements StoreTx {
 
   getToken(key: string) { return this.s.tokens.get(key); }
   putToken(t: TokenRecord) { this.s.tokens.set(t.key, { ...t }); this.undo.push(() => this.s.tokens.delete(t.key)); }
+
+  getReservation(key: string) { const r = this.s.reservations.get(key); return r && clone(r); }
+  putReservation(r: ReservationRecord) {
+    const old = this.s.reservations.get(r.key);
+    this.s.reservations.set(r.key, clone(r));
+    this.undo.push(() => (old ? this.s.reservations.set(r.key, old) : this.s.reservations.delete(r.key)));
+  }
+  deleteReservation(key: string) {
+    const old = this.s.reservations.get(key);
+    this.s.reservations.delete(key);
+    if (old) this.undo.push(() => this.s.reservations.set(key, old));
+  }
+  listReservations(spacePoolId: string) {
+    return [...this.s.reservations.values()].filter((r) => r.spacePoolId === spacePoolId).sort((a, b) => (a.key < b.key ? -1 : 1)).map(clone);
+  }
+  getPoolReservation(ipamPoolId: string) {
+    for (const r of this.s.reservations.values()) if (r.kind === "pool" && r.ipamPoolId === ipamPoolId) return clone(r);
+    return undefined;
+  }
 }
 
 export class MemoryStore implements Store {
@@ -108,6 +128,7 @@ export class MemoryStore implements Store {
   readonly byPool = new Map<string, Set<string>>();
   readonly addresses = new Map<string, AddressRecord>();
   readonly tokens = new Map<string, TokenRecord>();
+  readonly reservations = new Map<string, ReservationRecord>();
   private readonly mutex = new Mutex();
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

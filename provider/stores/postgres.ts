@@ -7,7 +7,7 @@
  */
 import { Pool, PoolClient } from "pg";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
 
@@ -127,7 +127,7 @@ class PostgresTx implements StoreTx {
     const r = await this.rows("SELECT body FROM ipam_addresses WHERE id = $1", [id]);
     return r[0] && (JSON.parse(r[0].body as string) as AddressRecord);
   }
-  async putAddress(a: AddressRecord) { await this.rows("INSERT INTO ipam_addresses (id, body) VALUES ($1, $2)", [a.allocationId, JSON.stringify(a)]); }
+  async putAddress(a: AddressRecord) { await this.rows("INSERT INTO ipam_addresses (id, body) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET body = excluded.body", [a.allocationId, JSON.stringify(a)]); }
   async deleteAddress(id: string) { await this.rows("DELETE FROM ipam_addresses WHERE id = $1", [id]); }
 
   async getToken(key: string) {
@@ -135,4 +135,21 @@ class PostgresTx implements StoreTx {
     return r[0] as unknown as TokenRecord | undefined;
   }
   async putToken(t: TokenRecord) { await this.rows("INSERT INTO ipam_tokens (key, fingerprint, result) VALUES ($1, $2, $3)", [t.key, t.fingerprint, t.result]); }
+
+  async getReservation(key: string) {
+    const r = await this.rows("SELECT body FROM ipam_reservations WHERE key = $1", [key]);
+    return r[0] && (JSON.parse(r[0].body as string) as ReservationRecord);
+  }
+  async putReservation(r: ReservationRecord) {
+    await this.rows("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET space_pool_id = excluded.space_pool_id, planned_pool_id = excluded.planned_pool_id, body = excluded.body",
+      [r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r)]);
+  }
+  async deleteReservation(key: string) { await this.rows("DELETE FROM ipam_reservations WHERE key = $1", [key]); }
+  async listReservations(spacePoolId: string) {
+    return (await this.rows("SELECT body FROM ipam_reservations WHERE space_pool_id = $1 ORDER BY key", [spacePoolId])).map((r) => JSON.parse(r.body as string) as ReservationRecord);
+  }
+  async getPoolReservation(ipamPoolId: string) {
+    const r = await this.rows("SELECT body FROM ipam_reservations WHERE planned_pool_id = $1", [ipamPoolId]);
+    return r[0] && (JSON.parse(r[0].body as string) as ReservationRecord);
+  }
 }

@@ -18,6 +18,11 @@ export const MIGRATIONS: string[][] = [
     `CREATE TABLE ipam_addresses (id TEXT PRIMARY KEY, body TEXT NOT NULL)`,
     `CREATE TABLE ipam_tokens (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT NOT NULL)`,
   ],
+  [
+    `CREATE TABLE ipam_reservations (key TEXT PRIMARY KEY, space_pool_id TEXT, planned_pool_id TEXT, body TEXT NOT NULL)`,
+    `CREATE INDEX ipam_reservations_space ON ipam_reservations (space_pool_id)`,
+    `CREATE INDEX ipam_reservations_pool ON ipam_reservations (planned_pool_id)`,
+  ],
 ];
 
 export const hexStart = (v: bigint) => v.toString(16).padStart(32, "0");

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
 import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
@@ -32,10 +32,17 @@ export class SqliteStore implements Store {
       fs.closeSync(fs.openSync(file, "a", 0o600));
     }
     this.db = new Database(file);
-    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-    this.migrate();
+    try {
+      this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma(`synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      this.migrate();
+    } catch (e) {
+      // A refused open (e.g. a schema newer than this code) must not leave the
+      // connection and its file descriptors open: the caller never gets a store to close.
+      this.db.close();
+      throw e;
+    }
   }
 
   private migrate(): void {
@@ -129,9 +136,26 @@ class SqliteTx implements StoreTx {
     const r = this.s.stmt("SELECT body FROM ipam_addresses WHERE id = ?").get(id) as Row | undefined;
     return r && (JSON.parse(r.body as string) as AddressRecord);
   }
-  putAddress(a: AddressRecord) { this.s.stmt("INSERT INTO ipam_addresses (id, body) VALUES (?, ?)").run(a.allocationId, JSON.stringify(a)); }
+  putAddress(a: AddressRecord) { this.s.stmt("INSERT INTO ipam_addresses (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body").run(a.allocationId, JSON.stringify(a)); }
   deleteAddress(id: string) { this.s.stmt("DELETE FROM ipam_addresses WHERE id = ?").run(id); }
 
   getToken(key: string) { return this.s.stmt("SELECT key, fingerprint, result FROM ipam_tokens WHERE key = ?").get(key) as TokenRecord | undefined; }
   putToken(t: TokenRecord) { this.s.stmt("INSERT INTO ipam_tokens (key, fingerprint, result) VALUES (?, ?, ?)").run(t.key, t.fingerprint, t.result); }
+
+  getReservation(key: string) {
+    const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE key = ?").get(key) as Row | undefined;
+    return r && (JSON.parse(r.body as string) as ReservationRecord);
+  }
+  putReservation(r: ReservationRecord) {
+    this.s.stmt("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET space_pool_id = excluded.space_pool_id, planned_pool_id = excluded.planned_pool_id, body = excluded.body")
+      .run(r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r));
+  }
+  deleteReservation(key: string) { this.s.stmt("DELETE FROM ipam_reservations WHERE key = ?").run(key); }
+  listReservations(spacePoolId: string) {
+    return (this.s.stmt("SELECT body FROM ipam_reservations WHERE space_pool_id = ? ORDER BY key").all(spacePoolId) as Row[]).map((r) => JSON.parse(r.body as string) as ReservationRecord);
+  }
+  getPoolReservation(ipamPoolId: string) {
+    const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE planned_pool_id = ?").get(ipamPoolId) as Row | undefined;
+    return r && (JSON.parse(r.body as string) as ReservationRecord);
+  }
 }

@@ -1,0 +1,89 @@
+/**
+ * Runs a Pulumi program directory with the real Pulumi CLI through the
+ * Automation API's inline program host, for machines that have the CLI but
+ * no Node.js language plugin (ours builds the CLI from its Go module; the
+ * language host's module is not served there). With a full Pulumi install,
+ * plain `pulumi preview` / `pulumi up` in the directory do the same.
+ *
+ *   ipam-run <dir> preview|up|refresh|destroy|outputs [--stack dev] [--json] [--expect-no-changes]
+ *
+ * State: PULUMI_BACKEND_URL, else file://<dir>/.pulumi-ipam/state.
+ * Secrets passphrase: PULUMI_CONFIG_PASSPHRASE (empty for the local demo).
+ */
+import * as auto from "@pulumi/pulumi/automation";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+interface Args { dir: string; command: string; stack: string; json: boolean; expectNoChanges: boolean }
+
+function parse(argv: string[]): Args {
+  const [dir, command, ...rest] = argv;
+  if (!dir || !command) throw new Error("usage: ipam-run <dir> preview|up|refresh|destroy|outputs [--stack NAME] [--json] [--expect-no-changes]");
+  const flag = (f: string) => rest.includes(f);
+  const at = rest.indexOf("--stack");
+  return { dir: path.resolve(dir), command, stack: at >= 0 ? rest[at + 1] : "dev", json: flag("--json"), expectNoChanges: flag("--expect-no-changes") };
+}
+
+/** Loads the program's index.ts (or index.js) afresh and returns its exports as stack outputs. */
+function program(dir: string): auto.PulumiFn {
+  return async () => {
+    const ts = path.join(dir, "index.ts");
+    if (fs.existsSync(ts)) require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+    const entry = fs.existsSync(ts) ? ts : path.join(dir, "index.js");
+    const mod = require(entry);
+    return { ...mod };
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const a = parse(argv);
+  const project = (fs.readFileSync(path.join(a.dir, "Pulumi.yaml"), "utf8").match(/^name:\s*(\S+)/m) ?? [])[1];
+  if (!project) throw new Error(`${a.dir}/Pulumi.yaml has no name`);
+  const stateDir = path.join(a.dir, ".pulumi-ipam", "state");
+  const backend = process.env.PULUMI_BACKEND_URL || `file://${stateDir}`;
+  if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
+  const envVars: Record<string, string> = {
+    PULUMI_BACKEND_URL: backend, PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "", PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+  const stack = await auto.LocalWorkspace.createOrSelectStack(
+    { stackName: a.stack, projectName: project, program: program(a.dir) },
+    { workDir: a.dir, envVars },
+  );
+  const onOutput = a.json ? undefined : (s: string) => process.stdout.write(s);
+  const events: auto.EngineEvent[] = [];
+  const onEvent = (e: auto.EngineEvent) => { events.push(e); };
+  switch (a.command) {
+    case "preview": {
+      const r = await stack.preview({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
+      if (a.json) process.stdout.write(JSON.stringify({ changeSummary: r.changeSummary, steps: planned(events) }, null, 2) + "\n");
+      break;
+    }
+    case "up": {
+      const r = await stack.up({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
+      if (a.json) process.stdout.write(JSON.stringify({ summary: r.summary.resourceChanges, outputs: plain(r.outputs) }, null, 2) + "\n");
+      break;
+    }
+    case "refresh": await stack.refresh({ onOutput, onEvent }); break;
+    case "destroy": await stack.destroy({ onOutput, onEvent }); break;
+    case "outputs": process.stdout.write(JSON.stringify(plain(await stack.outputs()), null, 2) + "\n"); break;
+    default: throw new Error(`unknown command ${a.command}`);
+  }
+  return 0;
+}
+
+const plain = (o: auto.OutputMap) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
+
+/** Per resource: the operation and the checked inputs preview shows (the planned cidr among them). */
+function planned(events: auto.EngineEvent[]) {
+  return events.filter((e) => e.resourcePreEvent).map((e) => {
+    const m = e.resourcePreEvent!.metadata;
+    return { urn: m.urn, op: m.op, type: m.type, inputs: m.new?.inputs ?? {}, outputs: m.new?.outputs ?? {} };
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((c) => process.exit(c), (e) => {
+    process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * Plan reservations: how `pulumi preview` can show the CIDR each resource
+ * will get and `pulumi up` (a different process, resources in any order)
+ * allocates exactly that.
+ *
+ * Each resource has a key that is the same in every run (project, stack,
+ * type, name). Planning a resource computes its CIDR as the allocator would,
+ * skipping what other resources' live reservations promise, and records
+ * {key -> CIDR, request, nonce} in the store with an expiry. Planning it
+ * again with the same request returns the recorded CIDR while that CIDR is
+ * still available, whatever order resources come in. Reservations are soft:
+ * they steer plans and never block a real allocation, so an abandoned one is
+ * harmless and stops steering when it expires. Committing a resource
+ * allocates the planned CIDR with a ClientToken made from key and nonce and
+ * marks the reservation held (no expiry) in the same transaction; the held
+ * reservation is the memory that lets a re-run after a crash send the same
+ * token and get the same allocation back. Deleting the resource forgets it.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { IpamError } from "./errors";
+import { Ipam, MAX_POOL_DEPTH } from "./ipam";
+import type { ReservationRecord } from "./model";
+import { fingerprint } from "./rules";
+import type { Store, StoreTx } from "./store";
+import type { AddressInfo, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo } from "./types";
+
+export interface PlanOptions {
+  /** Epoch ms; injected so tests can move time. */
+  now?: number;
+  /** How long a planned (not yet created) reservation steers other plans. @default 24 h */
+  ttlMs?: number;
+}
+
+export interface Plan {
+  /** The planned CIDRs (one for an allocation; a pool's provisioned CIDRs; an address as /32). */
+  cidrs: string[];
+  nonce: string;
+  clientToken: string;
+  /** Allocation/address: the pool it comes from. Pool: its own (planned) id. */
+  ipamPoolId: string;
+  poolDepth?: number;
+  /** Set when an earlier plan for this resource could not be kept: what was planned before. */
+  previouslyPlanned?: string[];
+}
+
+export const DEFAULT_PLAN_TTL_MS = 24 * 3600 * 1000;
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+export const tokenFor = (key: string, nonce: string) => `pulumi-ipam-${sha(`${key}\n${nonce}`).slice(0, 48)}`;
+const plannedPoolId = (key: string, nonce: string) => `ipam-pool-${sha(`pool\n${key}\n${nonce}`).slice(0, 17)}`;
+
+type Kind = ReservationRecord["kind"];
+type AddressRequest = { ipamPoolId: string; address?: string; tags?: Record<string, string> };
+
+export class Planner {
+  constructor(readonly ipam: Ipam, private readonly scratch: () => Store) {}
+
+  private get store(): Store { return this.ipam.store; }
+
+  // ---- allocations ----
+
+  planAllocation(key: string, req: AllocateInput, opts: PlanOptions = {}): Promise<Plan> {
+    return this.plan(key, "allocation", req.ipamPoolId, stripToken(req), req.clientToken, opts, async (tx, view, others) => {
+      if (view.real) return [await this.ipam.previewNextCidr({ ...stripToken(req), excludedCidrs: req.cidr ? undefined : others }, tx)];
+      const { ipam, id } = await this.virtualPool(view.planned!, others);
+      return [await ipam.previewNextCidr({ ...stripToken(req), ipamPoolId: id })];
+    });
+  }
+
+  commitAllocation(key: string, req: AllocateInput, plan: Plan): Promise<AllocationInfo> {
+    return this.commit(key, plan, (tx) => this.ipam.allocate({
+      ...stripToken(req), cidr: plan.cidrs[0], netmaskLength: undefined, allowedCidrs: undefined, disallowedCidrs: undefined,
+      excludedCidrs: undefined, clientToken: plan.clientToken,
+    }, tx));
+  }
+
+  // ---- Elastic IPs ----
+
+  planAddress(key: string, req: AddressRequest & { clientToken?: string }, opts: PlanOptions = {}): Promise<Plan> {
+    const { clientToken, ...request } = req;
+    return this.plan(key, "address", req.ipamPoolId, request, clientToken, opts, async (tx, view, others) => {
+      if (view.real) return [`${await this.ipam.previewNextAddress({ ipamPoolId: req.ipamPoolId, address: req.address, excludedCidrs: req.address ? undefined : others }, tx)}/32`];
+      const { ipam, id } = await this.virtualPool(view.planned!, others);
+      return [`${await ipam.previewNextAddress({ ipamPoolId: id, address: req.address })}/32`];
+    });
+  }
+
+  commitAddress(key: string, req: AddressRequest, plan: Plan): Promise<AddressInfo> {
+    return this.commit(key, plan, (tx) => this.ipam.allocateAddress({
+      ipamPoolId: req.ipamPoolId, address: plan.cidrs[0].split("/")[0], tags: req.tags, clientToken: plan.clientToken,
+    }, tx));
+  }
+
+  // ---- pools ----
+
+  /** Plans a pool: its id, and its CIDRs (for a nested pool, carved from the source, which may itself be planned). */
+  planPool(key: string, spec: CreatePoolInput, opts: PlanOptions = {}): Promise<Plan> {
+    const request = stripToken(spec);
+    return this.store.transaction(async (tx) => {
+      const now = opts.now ?? Date.now();
+      const prior = await tx.getReservation(key);
+      const fp = fingerprint(request);
+      const reuse = prior && prior.kind === "pool" && prior.request === fp ? prior : undefined;
+      const nonce = reuse?.nonce ?? newNonce();
+      const id = reuse?.ipamPoolId ?? plannedPoolId(key, nonce);
+      const clientToken = spec.clientToken || tokenFor(key, nonce);
+      let cidrs: string[];
+      let poolDepth = 1;
+      let previouslyPlanned: string[] | undefined;
+      const source = spec.sourceIpamPoolId;
+      if (!source) {
+        cidrs = spec.cidrs ?? [];
+      } else {
+        await tx.lockPools([source]);
+        const view = await this.view(tx, source);
+        poolDepth = view.depth + 1;
+        if (poolDepth > MAX_POOL_DEPTH) {
+          throw new IpamError("QuotaExceeded.IpamPoolQuotaDepth", `pools nest at most ${MAX_POOL_DEPTH} deep and ${source} is at depth ${view.depth}; take this pool's space from a shallower pool.`);
+        }
+        const kept = reuse && (await this.stillAvailable(tx, view, source, reuse.cidrs, `CreateIpamPool:${clientToken}`));
+        if (kept) {
+          cidrs = reuse!.cidrs;
+        } else {
+          if (reuse) previouslyPlanned = reuse.cidrs;
+          const others = await this.others(tx, source, key, now);
+          const want: { cidr?: string; netmaskLength?: number }[] = spec.cidrs?.length ? spec.cidrs.map((cidr) => ({ cidr })) : [{ netmaskLength: spec.netmaskLength }];
+          cidrs = [];
+          for (const w of want) {
+            // Carve as the source pool would for a nested pool (resource type ipam-pool: no tag rules).
+            const req: AllocateInput = { ipamPoolId: source, ...w, resourceType: "ipam-pool", excludedCidrs: w.cidr ? undefined : [...others, ...cidrs] };
+            if (view.real) cidrs.push(await this.ipam.previewNextCidr(req, tx));
+            else {
+              const v = await this.virtualPool(view.planned!, [...others, ...cidrs]);
+              cidrs.push(await v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: undefined }));
+            }
+          }
+        }
+      }
+      // Validate the rest of the spec the way createPool will, on scratch space.
+      const check = new Ipam(this.scratch());
+      const info = await check.createPool({ ...request, sourceIpamPoolId: undefined, netmaskLength: undefined, cidrs, ipamPoolId: id });
+      const planned: PoolInfo = { ...info, sourceIpamPoolId: source, poolDepth };
+      await this.purgeExpired(tx, source, now);
+      await tx.putReservation({
+        key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source, cidrs, request: fp, pool: JSON.stringify(planned),
+        expiresAt: reuse?.expiresAt === 0 ? 0 : now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
+      });
+      return { cidrs, nonce, clientToken, ipamPoolId: id, poolDepth, previouslyPlanned };
+    });
+  }
+
+  commitPool(key: string, spec: CreatePoolInput, plan: Plan): Promise<PoolInfo> {
+    return this.commit(key, plan, (tx) => this.ipam.createPool({
+      ...stripToken(spec), cidrs: plan.cidrs, netmaskLength: undefined, ipamPoolId: plan.ipamPoolId, clientToken: plan.clientToken,
+    }, tx));
+  }
+
+  /** The resource is gone: its reservation no longer steers plans, and a new resource of the same name gets a new token. */
+  forget(key: string, nonce: string): Promise<void> {
+    return this.store.transaction(async (tx) => {
+      const r = await tx.getReservation(key);
+      if (r && r.nonce === nonce) await tx.deleteReservation(key);
+    });
+  }
+
+  /** Records an imported resource as held, so that its key is known. */
+  adopt(r: Omit<ReservationRecord, "expiresAt" | "request"> & { request: unknown }): Promise<void> {
+    return this.store.transaction(async (tx) => tx.putReservation({ ...r, request: fingerprint(r.request), expiresAt: 0 }));
+  }
+
+  // ---- internals ----
+
+  private plan(
+    key: string, kind: Kind, ipamPoolId: string, request: object, userToken: string | undefined, opts: PlanOptions,
+    choose: (tx: StoreTx, view: View, others: string[]) => Promise<string[]>,
+  ): Promise<Plan> {
+    return this.store.transaction(async (tx) => {
+      const now = opts.now ?? Date.now();
+      await tx.lockPools([ipamPoolId]);
+      const view = await this.view(tx, ipamPoolId);
+      const prior = await tx.getReservation(key);
+      const fp = fingerprint(request);
+      const reuse = prior && prior.kind === kind && prior.request === fp && prior.ipamPoolId === ipamPoolId ? prior : undefined;
+      const nonce = reuse?.nonce ?? newNonce();
+      const clientToken = userToken || tokenFor(key, nonce);
+      const op = kind === "address" ? "AllocateAddress" : "AllocateIpamPoolCidr";
+      if (reuse && (await this.stillAvailable(tx, view, ipamPoolId, reuse.cidrs, `${op}:${clientToken}`))) {
+        if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
+        return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId };
+      }
+      const cidrs = await choose(tx, view, await this.others(tx, ipamPoolId, key, now));
+      await this.purgeExpired(tx, ipamPoolId, now);
+      await tx.putReservation({
+        key, kind, nonce, ipamPoolId, spacePoolId: ipamPoolId, cidrs, request: fp, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
+      });
+      return { cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse?.cidrs };
+    });
+  }
+
+  private commit<T>(key: string, plan: Plan, run: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.store.transaction(async (tx) => {
+      const out = await run(tx);
+      const r = await tx.getReservation(key);
+      if (r && r.nonce === plan.nonce) await tx.putReservation({ ...r, expiresAt: 0 });
+      return out;
+    });
+  }
+
+  /** A pool as planning sees it: real (in the store) or planned (a reservation of a pool not yet created). */
+  private async view(tx: StoreTx, ipamPoolId: string): Promise<View> {
+    const real = await tx.getPool(ipamPoolId);
+    if (real) return { real: true, depth: real.poolDepth };
+    const planned = await tx.getPoolReservation(ipamPoolId);
+    if (planned?.pool) return { real: false, depth: (JSON.parse(planned.pool) as PoolInfo).poolDepth, planned };
+    throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${JSON.stringify(ipamPoolId)} does not exist and is not planned; check ipamPoolId.`);
+  }
+
+  /** Is what was planned still ours to take: free now, or already allocated to this very token (a re-run)? */
+  private async stillAvailable(tx: StoreTx, view: View, space: string, cidrs: string[], tokenKey: string): Promise<boolean> {
+    if (!view.real) return true;
+    if (await tx.getToken(tokenKey)) return true;
+    for (const cidr of cidrs) {
+      const free = cidr.endsWith("/32") && tokenKey.startsWith("AllocateAddress:")
+        ? this.ipam.previewNextAddress({ ipamPoolId: space, address: cidr.split("/")[0] }, tx)
+        : this.ipam.previewNextCidr({ ipamPoolId: space, cidr, resourceType: "ipam-pool" }, tx);
+      if (!(await free.then(() => true, () => false))) return false;
+    }
+    return true;
+  }
+
+  /** Planned CIDRs that other live reservations hold in a pool. */
+  private async others(tx: StoreTx, spacePoolId: string, key: string, now: number): Promise<string[]> {
+    return (await tx.listReservations(spacePoolId)).filter((r) => r.key !== key && r.expiresAt > now).flatMap((r) => r.cidrs);
+  }
+
+  private async purgeExpired(tx: StoreTx, spacePoolId: string | undefined, now: number): Promise<void> {
+    if (!spacePoolId) return;
+    for (const r of await tx.listReservations(spacePoolId)) if (r.expiresAt !== 0 && r.expiresAt <= now) await tx.deleteReservation(r.key);
+  }
+
+  /** A scratch allocator holding a planned pool and the space other plans promised in it. */
+  private async virtualPool(planned: ReservationRecord, others: string[]): Promise<{ ipam: Ipam; id: string }> {
+    const info = JSON.parse(planned.pool!) as PoolInfo;
+    const ipam = new Ipam(this.scratch());
+    const { ipamPoolId, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ...rest } = info;
+    await ipam.createPool({ ...rest, ipamPoolId, cidrs: planned.cidrs });
+    for (const cidr of others) await ipam.allocate({ ipamPoolId, cidr, resourceType: "ipam-pool" }).catch(() => undefined);
+    return { ipam, id: ipamPoolId };
+  }
+}
+
+interface View {
+  real: boolean;
+  depth: number;
+  planned?: ReservationRecord;
+}
+
+function stripToken<T extends { clientToken?: string; dryRun?: boolean }>(v: T): Omit<T, "clientToken" | "dryRun"> {
+  const { clientToken: _t, dryRun: _d, ...rest } = v;
+  return rest;
+}
+
+const newNonce = () => randomBytes(8).toString("hex");

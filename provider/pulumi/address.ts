@@ -1,0 +1,83 @@
+/** ElasticIp: check plans the address (lowest free first), create allocates exactly it. */
+import { IpamError } from "../core/errors";
+import { tokenFor } from "../core/plan";
+import { checkFailure, context, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+
+type Props = Record<string, any>;
+
+/** The pool an address-only ElasticIp comes from: the one whose provisioned CIDRs hold it. */
+async function poolFor(p: Props): Promise<string> {
+  if (p.ipamPoolId) return p.ipamPoolId;
+  if (!p.address) throw new IpamError("InvalidParameterCombination", "give ipamPoolId, address, or both.");
+  const { ipam } = context();
+  const ip = p.address as string;
+  for (const pool of await ipam.listPools()) {
+    if (pool.addressFamily !== "ipv4") continue;
+    try {
+      await ipam.previewNextAddress({ ipamPoolId: pool.ipamPoolId, address: ip });
+      return pool.ipamPoolId;
+    } catch { /* not this pool */ }
+  }
+  throw new IpamError("OperationDenied.CidrUnavailableInPool", `no pool holds ${ip} free; give ipamPoolId or a free address.`);
+}
+
+export async function check(olds: Props, news: Props) {
+  if (isUnknown([news.ipamPoolId, news.address])) return { inputs: { ...news, publicIp: UNKNOWN } };
+  if (olds.publicIp && olds.publicIp !== UNKNOWN && (olds.requestedPoolId ?? "") === (news.ipamPoolId ?? "") && (olds.address ?? "") === (news.address ?? "")) {
+    return { inputs: { ...news, requestedPoolId: news.ipamPoolId ?? "", ipamPoolId: olds.ipamPoolId, publicIp: olds.publicIp, planNonce: olds.planNonce ?? "" } };
+  }
+  const { planner, strict, ttlMs } = context();
+  try {
+    const ipamPoolId = await poolFor(news);
+    const plan = await planner.planAddress(news.planKey, { ipamPoolId, address: news.address, tags: news.tags, clientToken: news.clientToken }, { ttlMs });
+    const publicIp = plan.cidrs[0].split("/")[0];
+    const note = driftNote(news.planKey, plan.previouslyPlanned, plan.cidrs);
+    if (note && strict) return { inputs: {}, failures: [{ property: "publicIp", reason: `plan changed (ipam:strictPlan): ${note}` }] };
+    return { inputs: { ...news, requestedPoolId: news.ipamPoolId ?? "", ipamPoolId, publicIp, planNonce: plan.nonce, ...(note ? { planNote: note } : {}) } };
+  } catch (e) {
+    return checkFailure(e);
+  }
+}
+
+export async function diff(_id: string, olds: Props, news: Props) {
+  const replaces = ["ipamPoolId", "publicIp"].filter((k) => olds[k] !== news[k]);
+  const changes = JSON.stringify(olds.tags ?? null) !== JSON.stringify(news.tags ?? null);
+  return { changes: replaces.length > 0 || changes, replaces, deleteBeforeReplace: false };
+}
+
+export async function create(inputs: Props) {
+  const { planner } = context();
+  const req = { ipamPoolId: inputs.ipamPoolId, address: inputs.address, tags: inputs.tags };
+  const a = await planner.commitAddress(inputs.planKey, req, {
+    cidrs: [`${inputs.publicIp}/32`], nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId,
+    clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce),
+  });
+  return { id: a.allocationId, outs: { ...inputs, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId } };
+}
+
+export async function read(id: string, props: Props) {
+  const { ipam } = context();
+  try {
+    const a = await ipam.getAddress(id);
+    return { id, props: { ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags: a.tags } };
+  } catch (e) {
+    if (notFound(e, "InvalidAllocationID.NotFound")) return {};
+    throw e;
+  }
+}
+
+export async function update(id: string, _olds: Props, news: Props) {
+  const { ipam } = context();
+  const a = await ipam.tagAddress({ allocationId: id, tags: news.tags });
+  return { outs: { ...news, allocationId: id, publicIp: a.publicIp, ipamPoolAllocationId: a.ipamPoolAllocationId } };
+}
+
+export async function remove(id: string, props: Props) {
+  const { ipam, planner } = context();
+  try {
+    await ipam.releaseAddress({ allocationId: id });
+  } catch (e) {
+    if (!notFound(e, "InvalidAllocationID.NotFound", "InvalidIpamPoolId.NotFound")) throw e;
+  }
+  if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
+}

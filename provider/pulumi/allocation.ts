@@ -1,0 +1,94 @@
+/** IpamPoolAllocation: check plans the CIDR, create allocates exactly it. */
+import { tokenFor } from "../core/plan";
+import type { AllocateInput } from "../core/types";
+import { checkFailure, context, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+
+type Props = Record<string, any>;
+
+/** The user's request; after check() the planned CIDR is in `cidr` and the user's own in `requestedCidr` ("" for none). */
+function request(p: Props): AllocateInput {
+  return {
+    ipamPoolId: p.ipamPoolId, cidr: ("requestedCidr" in p ? p.requestedCidr : p.cidr) || undefined, netmaskLength: p.netmaskLength, allowedCidrs: p.allowedCidrs,
+    disallowedCidrs: p.disallowedCidrs, description: p.description, resourceId: p.resourceId,
+    resourceType: p.resourceType ?? "custom", resourceTags: p.tags, clientToken: p.clientToken,
+  };
+}
+
+const prefixOf = (cidr: string) => Number(cidr.split("/")[1]);
+
+export async function check(olds: Props, news: Props) {
+  if (isUnknown([news.ipamPoolId, news.cidr, news.netmaskLength, news.allowedCidrs, news.disallowedCidrs])) {
+    return { inputs: { ...news, cidr: UNKNOWN } };
+  }
+  // An existing allocation keeps its CIDR while the request still admits it.
+  if (olds.cidr && olds.cidr !== UNKNOWN && olds.ipamPoolId === news.ipamPoolId
+    && (news.cidr === undefined || news.cidr === olds.cidr)
+    && (news.netmaskLength === undefined || news.netmaskLength === prefixOf(olds.cidr))) {
+    return { inputs: { ...news, requestedCidr: news.cidr ?? "", cidr: olds.cidr, planNonce: olds.planNonce ?? "" } };
+  }
+  const { planner, strict, ttlMs } = context();
+  try {
+    const plan = await planner.planAllocation(news.planKey, request(news), { ttlMs });
+    const note = driftNote(news.planKey, plan.previouslyPlanned, plan.cidrs);
+    if (note && strict) return { inputs: {}, failures: [{ property: "cidr", reason: `plan changed (ipam:strictPlan): ${note}` }] };
+    return { inputs: { ...news, requestedCidr: news.cidr ?? "", cidr: plan.cidrs[0], planNonce: plan.nonce, ...(note ? { planNote: note } : {}) } };
+  } catch (e) {
+    return checkFailure(e);
+  }
+}
+
+export async function diff(_id: string, olds: Props, news: Props) {
+  const replaces = ["ipamPoolId", "cidr"].filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+  const changes = ["description", "tags"].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+export async function create(inputs: Props) {
+  const { planner, strict } = context();
+  const req = request(inputs);
+  const plan = { cidrs: [inputs.cidr], nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId, clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce) };
+  let note: string | undefined;
+  let a;
+  try {
+    a = await planner.commitAllocation(inputs.planKey, req, plan);
+  } catch (e) {
+    // The planned CIDR was taken since check() by someone outside this deployment: plan again unless strict.
+    if (strict || req.cidr != null || !notFound(e, "OperationDenied.CidrUnavailableInPool")) throw e;
+    const fresh = await planner.planAllocation(inputs.planKey, req, {});
+    note = driftNote(inputs.planKey, [inputs.cidr], fresh.cidrs);
+    a = await planner.commitAllocation(inputs.planKey, req, fresh);
+    inputs = { ...inputs, planNonce: fresh.nonce };
+  }
+  if (note) process.stderr.write(`warning: ${note}\n`);
+  return { id: a.ipamPoolAllocationId, outs: { ...inputs, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId, resourceType: a.resourceType, ...(note ? { planNote: note } : {}) } };
+}
+
+export async function read(id: string, props: Props) {
+  const { ipam } = context();
+  const a = await ipam.findAllocation(id);
+  if (!a) return {};
+  return {
+    id,
+    props: {
+      ...props, ipamPoolId: a.ipamPoolId, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId,
+      description: a.description, tags: a.resourceTags, resourceType: a.resourceType, resourceId: a.resourceId,
+    },
+  };
+}
+
+export async function update(id: string, olds: Props, news: Props) {
+  const { ipam } = context();
+  const a = await ipam.updateAllocation({ ipamPoolId: olds.ipamPoolId, ipamPoolAllocationId: id, description: news.description, resourceTags: news.tags });
+  return { outs: { ...news, cidr: a.cidr, ipamPoolAllocationId: id, resourceType: a.resourceType } };
+}
+
+export async function remove(id: string, props: Props) {
+  const { ipam, planner } = context();
+  try {
+    await ipam.release({ ipamPoolId: props.ipamPoolId, ipamPoolAllocationId: id });
+  } catch (e) {
+    // Already released (outside Pulumi, or the pool is gone): nothing left to give back.
+    if (!notFound(e, "InvalidIpamPoolAllocationId.NotFound", "InvalidIpamPoolId.NotFound")) throw e;
+  }
+  if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
+}

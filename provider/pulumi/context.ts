@@ -1,0 +1,81 @@
+/**
+ * What every provider method needs, resolved inside the provider process
+ * each time it starts: the store (from PULUMI_IPAM_STORE, else stack config
+ * ipam:store, else a SQLite file in .pulumi-ipam/ beside the project) and the
+ * plan options. Nothing here is ever captured into the serialized provider.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { IpamError } from "../core/errors";
+import { Ipam } from "../core/ipam";
+import { DEFAULT_PLAN_TTL_MS, Planner } from "../core/plan";
+import { openStore } from "../stores";
+import { MemoryStore } from "../stores/memory";
+
+/** The engine's marker for a value not known until apply (pulumi/pulumi#6310). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface Settings {
+  store?: string;
+  strictPlan?: boolean;
+  planTtlMs?: number;
+}
+
+let settings: Settings = {};
+let opened: { url: string; ipam: Ipam; planner: Planner } | undefined;
+
+/** Called by the provider's configure() with the stack configuration. */
+export function configure(get: (key: string) => string | undefined): void {
+  const ttl = get("ipam:planTtlSeconds");
+  settings = {
+    store: get("ipam:store") || undefined,
+    strictPlan: get("ipam:strictPlan") === "true",
+    planTtlMs: ttl ? Number(ttl) * 1000 : undefined,
+  };
+}
+
+export function storeUrl(): string {
+  const fromEnv = process.env.PULUMI_IPAM_STORE;
+  if (fromEnv) return fromEnv;
+  if (settings.store) return settings.store;
+  const dir = path.join(process.cwd(), ".pulumi-ipam");
+  fs.mkdirSync(dir, { recursive: true });
+  // Keep the local store out of the user's repository.
+  const ignore = path.join(dir, ".gitignore");
+  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "*\n");
+  return `sqlite:${path.join(dir, "ipam.db")}`;
+}
+
+export function context(): { ipam: Ipam; planner: Planner; strict: boolean; ttlMs: number } {
+  const url = storeUrl();
+  if (!opened || opened.url !== url) {
+    const ipam = new Ipam(openStore(url));
+    opened = { url, ipam, planner: new Planner(ipam, () => new MemoryStore()) };
+  }
+  return {
+    ipam: opened.ipam, planner: opened.planner,
+    strict: process.env.PULUMI_IPAM_STRICT_PLAN === "true" || !!settings.strictPlan,
+    ttlMs: settings.planTtlMs ?? DEFAULT_PLAN_TTL_MS,
+  };
+}
+
+export function isUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(isUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(isUnknown);
+  return false;
+}
+
+/** A check() failure naming the seed's code, or rethrow what is not ours. */
+export function checkFailure(e: unknown): { inputs: Record<string, unknown>; failures: { property: string; reason: string }[] } {
+  if (e instanceof IpamError) return { inputs: {}, failures: [{ property: "", reason: e.message }] };
+  throw e;
+}
+
+export const notFound = (e: unknown, ...codes: string[]) => e instanceof IpamError && codes.includes(e.code);
+
+/** The note shown in preview when an earlier plan could not be kept. */
+export function driftNote(name: string, before: string[] | undefined, now: string[]): string | undefined {
+  if (!before) return undefined;
+  return `${name}: planned ${before.join(", ")} earlier, but that is no longer available in the pool; it gets ${now.join(", ")} now`;
+}

@@ -1,0 +1,99 @@
+/** IpamPool: check plans the pool's id and (for a nested pool) its CIDRs, create makes exactly that pool. */
+import type { CreatePoolInput } from "../core/types";
+import { checkFailure, context, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+
+type Props = Record<string, any>;
+
+const RULES = ["allocationMinNetmaskLength", "allocationMaxNetmaskLength", "allocationDefaultNetmaskLength", "allocationResourceTags"];
+const REPLACING = ["addressFamily", "sourceIpamPoolId", "locale", "netmaskLength", "allocationStrategy", "ipamPoolId"];
+
+/** The user's request; after check() the planned CIDRs are in `cidrs` and the user's own in `requestedCidrs` ([] for none). */
+function spec(p: Props): CreatePoolInput {
+  const cidrs = "requestedCidrs" in p ? p.requestedCidrs : p.cidrs;
+  return {
+    addressFamily: p.addressFamily, sourceIpamPoolId: p.sourceIpamPoolId, locale: p.locale, description: p.description,
+    tags: p.tags, allocationMinNetmaskLength: p.allocationMinNetmaskLength, allocationMaxNetmaskLength: p.allocationMaxNetmaskLength,
+    allocationDefaultNetmaskLength: p.allocationDefaultNetmaskLength, allocationResourceTags: p.allocationResourceTags,
+    allocationStrategy: p.allocationStrategy, cidrs: cidrs?.length ? cidrs : undefined, netmaskLength: p.netmaskLength,
+    clientToken: p.clientToken,
+  };
+}
+
+export async function check(olds: Props, news: Props) {
+  if (isUnknown([news.sourceIpamPoolId, news.cidrs, news.netmaskLength])) {
+    return { inputs: { ...news, ipamPoolId: UNKNOWN, cidrs: UNKNOWN } };
+  }
+  const requestedCidrs = news.cidrs ?? [];
+  // An existing pool keeps its id and CIDRs; added top-level CIDRs are provisioned in place by update().
+  if (olds.ipamPoolId && olds.ipamPoolId !== UNKNOWN && REPLACING.every((k) => k === "ipamPoolId" || JSON.stringify(olds[k]) === JSON.stringify(news[k]))
+    && (news.sourceIpamPoolId ? !news.cidrs || JSON.stringify(news.cidrs) === JSON.stringify(olds.requestedCidrs) : (olds.cidrs ?? []).every((c: string) => requestedCidrs.includes(c)))) {
+    const cidrs = news.sourceIpamPoolId ? olds.cidrs : requestedCidrs;
+    return { inputs: { ...news, requestedCidrs, ipamPoolId: olds.ipamPoolId, cidrs, poolDepth: olds.poolDepth, planNonce: olds.planNonce ?? "" } };
+  }
+  const { planner, strict, ttlMs } = context();
+  try {
+    const plan = await planner.planPool(news.planKey, spec(news), { ttlMs });
+    const note = driftNote(news.planKey, plan.previouslyPlanned, plan.cidrs);
+    if (note && strict) return { inputs: {}, failures: [{ property: "cidrs", reason: `plan changed (ipam:strictPlan): ${note}` }] };
+    return {
+      inputs: {
+        ...news, requestedCidrs, ipamPoolId: plan.ipamPoolId, cidrs: plan.cidrs, poolDepth: plan.poolDepth, planNonce: plan.nonce,
+        ...(note ? { planNote: note } : {}),
+      },
+    };
+  } catch (e) {
+    return checkFailure(e);
+  }
+}
+
+export async function diff(_id: string, olds: Props, news: Props) {
+  const replaces = REPLACING.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  if (!(olds.cidrs ?? []).every((c: string) => (news.cidrs ?? []).includes(c))) replaces.push("cidrs");
+  const changes = ["description", "tags", ...RULES, "cidrs"].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+export async function create(inputs: Props) {
+  const { planner } = context();
+  const { tokenFor } = await import("../core/plan");
+  const pool = await planner.commitPool(inputs.planKey, spec(inputs), {
+    cidrs: inputs.cidrs, nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId,
+    clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce),
+  });
+  return { id: pool.ipamPoolId, outs: { ...inputs, ipamPoolId: pool.ipamPoolId, cidrs: pool.cidrs, poolDepth: pool.poolDepth } };
+}
+
+export async function read(id: string, props: Props) {
+  const { ipam } = context();
+  try {
+    const p = await ipam.getPool(id);
+    const { allocationStrategy, ...info } = p;
+    return { id, props: { ...props, ...info, allocationStrategy: props.allocationStrategy ?? (allocationStrategy === "first-fit" ? undefined : allocationStrategy) } };
+  } catch (e) {
+    if (notFound(e, "InvalidIpamPoolId.NotFound")) return {};
+    throw e;
+  }
+}
+
+export async function update(id: string, olds: Props, news: Props) {
+  const { ipam } = context();
+  for (const cidr of news.cidrs ?? []) {
+    if (!(olds.cidrs ?? []).includes(cidr)) await ipam.provisionPoolCidr({ ipamPoolId: id, cidr });
+  }
+  const p = await ipam.updatePool({
+    ipamPoolId: id, description: news.description, tags: news.tags, allocationMinNetmaskLength: news.allocationMinNetmaskLength,
+    allocationMaxNetmaskLength: news.allocationMaxNetmaskLength, allocationDefaultNetmaskLength: news.allocationDefaultNetmaskLength,
+    allocationResourceTags: news.allocationResourceTags,
+  });
+  return { outs: { ...news, cidrs: p.cidrs, poolDepth: p.poolDepth } };
+}
+
+export async function remove(id: string, props: Props) {
+  const { ipam, planner } = context();
+  try {
+    await ipam.deletePool({ ipamPoolId: id });
+  } catch (e) {
+    if (!notFound(e, "InvalidIpamPoolId.NotFound")) throw e;
+  }
+  if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
+}

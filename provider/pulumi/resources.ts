@@ -1,0 +1,129 @@
+/**
+ * IpamPool, IpamPoolAllocation and ElasticIp for Pulumi programs, as Node
+ * dynamic resources (type tokens pulumi-nodejs:dynamic/ipam:<Type>).
+ *
+ * The provider object is serialized into every resource's state, so it is a
+ * trampoline: each method require()s the installed pulumi-ipam inside the
+ * call and captures nothing but the resource kind. No store handle, secret
+ * or config is ever frozen into state (pulumi/pulumi#4805, #6238).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+type Kind = "IpamPool" | "IpamPoolAllocation" | "ElasticIp";
+
+function trampoline(kind: Kind): pulumi.dynamic.ResourceProvider {
+  // Resolved in the provider process from the project's node_modules; PULUMI_IPAM_HANDLERS overrides it for development.
+  const load = () => require(process.env.PULUMI_IPAM_HANDLERS || "pulumi-ipam/dist/provider/pulumi/handlers");
+  return {
+    async configure(req) { load().configure((k: string) => req.config.get(k)); },
+    async check(olds, news) { return load().handlers[kind].check(olds, news); },
+    async diff(id, olds, news) { return load().handlers[kind].diff(id, olds, news); },
+    async create(inputs) { return load().handlers[kind].create(inputs); },
+    async read(id, props) { return load().handlers[kind].read(id, props); },
+    async update(id, olds, news) { return load().handlers[kind].update(id, olds, news); },
+    async delete(id, props) { return load().handlers[kind].remove(id, props); },
+  };
+}
+
+/** The key plans are kept under: the same for this resource in every run of this stack. */
+function planKey(kind: Kind, name: string): string {
+  return `${pulumi.getProject()}/${pulumi.getStack()}/${kind}/${name}`;
+}
+
+type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+type Tags = Record<string, string>;
+
+export interface IpamPoolArgs {
+  addressFamily: "ipv4" | "ipv6";
+  /** CIDRs provisioned to the pool. For a nested pool, each is carved out of the source pool. */
+  cidrs?: string[];
+  sourceIpamPoolId?: string;
+  /** Nested pools: carve one CIDR of this netmask length out of the source pool (planned in preview). */
+  netmaskLength?: number;
+  locale?: string;
+  description?: string;
+  allocationMinNetmaskLength?: number;
+  allocationMaxNetmaskLength?: number;
+  allocationDefaultNetmaskLength?: number;
+  /** Tags every allocation from this pool must carry. */
+  allocationResourceTags?: Tags;
+  /** @default "first-fit": the lowest-address aligned free block. "best-fit": the smallest free block that fits. */
+  allocationStrategy?: "first-fit" | "best-fit";
+  /** @default derived from the stack, the resource and a nonce kept in state */
+  clientToken?: string;
+  tags?: Tags;
+}
+
+export class IpamPool extends pulumi.dynamic.Resource {
+  /** Known in preview: planned from the resource's key. */
+  declare readonly ipamPoolId: pulumi.Output<string>;
+  /** The provisioned CIDRs; for a nested pool carved by netmaskLength, the planned ones (known in preview). */
+  declare readonly cidrs: pulumi.Output<string[]>;
+  declare readonly poolDepth: pulumi.Output<number>;
+  declare readonly addressFamily: pulumi.Output<string>;
+  declare readonly planNote: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: In<IpamPoolArgs>, opts?: pulumi.CustomResourceOptions) {
+    super(trampoline("IpamPool"), name, {
+      ...args, cidrs: args.cidrs, planKey: planKey("IpamPool", name), ipamPoolId: undefined, poolDepth: undefined, planNote: undefined,
+    }, opts, "ipam", "IpamPool");
+  }
+}
+
+export interface IpamPoolAllocationArgs {
+  ipamPoolId: string;
+  /** A given CIDR; otherwise planned from netmaskLength or the pool's allocationDefaultNetmaskLength. */
+  cidr?: string;
+  netmaskLength?: number;
+  /** Only with netmaskLength: where the CIDR may come from. */
+  allowedCidrs?: string[];
+  /** Only with netmaskLength: where it may not. */
+  disallowedCidrs?: string[];
+  description?: string;
+  resourceId?: string;
+  resourceType?: "vpc" | "subnet" | "custom";
+  /** @default derived from the stack, the resource and a nonce kept in state */
+  clientToken?: string;
+  tags?: Tags;
+}
+
+export class IpamPoolAllocation extends pulumi.dynamic.Resource {
+  /** Known in preview: the CIDR this allocation gets. */
+  declare readonly cidr: pulumi.Output<string>;
+  declare readonly ipamPoolAllocationId: pulumi.Output<string>;
+  declare readonly ipamPoolId: pulumi.Output<string>;
+  declare readonly resourceType: pulumi.Output<string>;
+  /** Set when an earlier plan could not be kept (the pool changed): what was planned and what it gets. */
+  declare readonly planNote: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: In<IpamPoolAllocationArgs>, opts?: pulumi.CustomResourceOptions) {
+    super(trampoline("IpamPoolAllocation"), name, {
+      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: undefined, resourceType: args.resourceType, planNote: undefined,
+    }, opts, "ipam", "IpamPoolAllocation");
+  }
+}
+
+export interface ElasticIpArgs {
+  /** The pool the address comes from (lowest free address first). */
+  ipamPoolId?: string;
+  /** A given address (from ipamPoolId, or from whichever pool holds it). */
+  address?: string;
+  /** @default derived from the stack, the resource and a nonce kept in state */
+  clientToken?: string;
+  tags?: Tags;
+}
+
+export class ElasticIp extends pulumi.dynamic.Resource {
+  /** Known in preview. */
+  declare readonly publicIp: pulumi.Output<string>;
+  declare readonly allocationId: pulumi.Output<string>;
+  declare readonly ipamPoolId: pulumi.Output<string>;
+  declare readonly ipamPoolAllocationId: pulumi.Output<string>;
+  declare readonly planNote: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: In<ElasticIpArgs>, opts?: pulumi.CustomResourceOptions) {
+    super(trampoline("ElasticIp"), name, {
+      ...args, planKey: planKey("ElasticIp", name), publicIp: undefined, allocationId: undefined, ipamPoolAllocationId: undefined, planNote: undefined,
+    }, opts, "ipam", "ElasticIp");
+  }
+}
