@@ -1,0 +1,244 @@
+/**
+ * The SQL stores' file, schema and migration behaviour, checked on the real
+ * databases: SQLite file mode and WAL, the recorded schema version, reopening
+ * without re-migrating, refusing a newer schema, and several processes
+ * migrating one fresh database at once.
+ */
+import Database from "better-sqlite3";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Client } from "pg";
+import { Ipam } from "../../provider/core/ipam";
+import { openStore } from "../../provider/stores";
+import { PostgresStore } from "../../provider/stores/postgres";
+import { MIGRATIONS } from "../../provider/stores/sql";
+import { SqliteStore } from "../../provider/stores/sqlite";
+import { freshPgDatabase } from "../support/pg";
+import { killAllWorkers, startTogether, startWorker } from "../support/workers";
+
+afterAll(() => killAllWorkers());
+
+let dir: string;
+beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipam-store-"))));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const TABLES = ["ipam_addresses", "ipam_allocations", "ipam_free", "ipam_pools", "ipam_schema", "ipam_tokens"];
+
+/**
+ * Counts, per migration step, how often a store walks its statements: each
+ * MIGRATIONS[i] is swapped for a copy whose iteration is counted, and put
+ * back by restore().
+ */
+function countMigrationRuns(): { runs: number[]; restore: () => void } {
+  const saved = MIGRATIONS.slice();
+  const runs = MIGRATIONS.map(() => 0);
+  MIGRATIONS.forEach((step, i) => {
+    const copy = step.slice();
+    const iterate = copy[Symbol.iterator].bind(copy);
+    copy[Symbol.iterator] = () => {
+      runs[i]++;
+      return iterate();
+    };
+    MIGRATIONS[i] = copy;
+  });
+  return { runs, restore: () => saved.forEach((s, i) => (MIGRATIONS[i] = s)) };
+}
+
+function rawSqlite<T>(file: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(file);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Descriptors of this process open on `file` (or its -wal/-shm). */
+function openDescriptors(file: string): string[] {
+  const real = fs.realpathSync(file);
+  return fs.readdirSync("/proc/self/fd").flatMap((fd) => {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(real) ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe("SQLite store", () => {
+  test("creates its file (and the WAL files) with mode 0600, in WAL mode, whatever the umask", async () => {
+    const file = path.join(dir, "new/sub/dir/ipam.db");
+    const oldMask = process.umask(0); // a permissive umask must not widen the file's mode
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(file);
+      const ipam = new Ipam(store);
+      await ipam.createPool({ addressFamily: "ipv4", cidrs: ["10.0.0.0/8"] }); // a write, so the WAL exists
+      const mode = (f: string) => fs.statSync(f).mode & 0o777;
+      expect(mode(file).toString(8)).toBe("600");
+      expect(mode(`${file}-wal`).toString(8)).toBe("600");
+      expect(mode(`${file}-shm`).toString(8)).toBe("600");
+    } finally {
+      process.umask(oldMask);
+    }
+    await store.close();
+    rawSqlite(file, (db) => expect(db.pragma("journal_mode", { simple: true })).toBe("wal"));
+  });
+
+  test("records the schema version; reopening migrates nothing and keeps the data", async () => {
+    const file = path.join(dir, "reopen.db");
+    const first = countMigrationRuns();
+    let poolId: string;
+    try {
+      const store = new SqliteStore(file);
+      poolId = (await new Ipam(store).createPool({ addressFamily: "ipv4", cidrs: ["10.1.0.0/16"] })).ipamPoolId;
+      await store.close();
+      expect(first.runs).toEqual(MIGRATIONS.map(() => 1)); // a fresh file: every step once
+    } finally {
+      first.restore();
+    }
+    const schema = () => rawSqlite(file, (db) => ({
+      versions: db.prepare("SELECT version FROM ipam_schema").all(),
+      objects: db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all(),
+    }));
+    const before = schema();
+    expect(before.versions).toEqual([{ version: MIGRATIONS.length }]);
+    const tables = (before.objects as { type: string; name: string }[]).filter((o) => o.type === "table").map((o) => o.name);
+    expect(tables).toEqual(expect.arrayContaining(TABLES));
+
+    const again = countMigrationRuns();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const store = new SqliteStore(file);
+        expect((await new Ipam(store).getPool(poolId)).cidrs).toEqual(["10.1.0.0/16"]);
+        await store.close();
+      }
+      expect(again.runs).toEqual(MIGRATIONS.map(() => 0));
+    } finally {
+      again.restore();
+    }
+    expect(schema()).toEqual(before);
+  });
+
+  test("an older file runs only the migrations it lacks", async () => {
+    const file = path.join(dir, "older.db");
+    const have = MIGRATIONS.length - 1; // every step but the last, applied by hand as an older release would have
+    rawSqlite(file, (db) => {
+      db.exec("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
+      db.prepare("INSERT INTO ipam_schema (version) VALUES (?)").run(have);
+      for (const step of MIGRATIONS.slice(0, have)) for (const sql of step) db.exec(sql);
+    });
+    const c = countMigrationRuns();
+    try {
+      const store = new SqliteStore(file);
+      await new Ipam(store).createPool({ addressFamily: "ipv4", cidrs: ["10.2.0.0/16"] });
+      await store.close();
+    } finally {
+      c.restore();
+    }
+    expect(c.runs).toEqual(MIGRATIONS.map((_s, i) => (i < have ? 0 : 1)));
+    rawSqlite(file, (db) => expect(db.prepare("SELECT version FROM ipam_schema").all()).toEqual([{ version: MIGRATIONS.length }]));
+  });
+
+  test("refuses a schema newer than the code, with a clear error, changing nothing and holding no file open", async () => {
+    const file = path.join(dir, "newer.db");
+    const store = new SqliteStore(file);
+    const poolId = (await new Ipam(store).createPool({ addressFamily: "ipv4", cidrs: ["10.3.0.0/16"] })).ipamPoolId;
+    await store.close();
+    const future = MIGRATIONS.length + 1;
+    rawSqlite(file, (db) => db.prepare("UPDATE ipam_schema SET version = ?").run(future));
+    const fdsBefore = openDescriptors(file).length;
+
+    const message = new RegExp(`schema version ${future} is newer than this pulumi-ipam \\(${MIGRATIONS.length}\\); upgrade pulumi-ipam`);
+    expect(() => new SqliteStore(file)).toThrow(message);
+    expect(() => openStore(`sqlite:${file}`)).toThrow(message);
+    // The refused open closed its connection rather than leaking it.
+    expect(openDescriptors(file).length).toBe(fdsBefore);
+    rawSqlite(file, (db) => {
+      expect(db.prepare("SELECT version FROM ipam_schema").all()).toEqual([{ version: future }]);
+      expect(db.prepare("SELECT id FROM ipam_pools").all()).toEqual([{ id: poolId }]);
+    });
+  });
+
+  test("4 processes opening one fresh file at once: one migration, all of them work", async () => {
+    const file = path.join(dir, "race.db");
+    const workers = Array.from({ length: 4 }, () => startWorker("migrate", `sqlite:${file}`));
+    await startTogether(workers);
+    await Promise.all(workers.map((w) => w.finished()));
+    for (const w of workers) {
+      expect(w.failures()).toEqual([]);
+      expect(w.ok()).toEqual([expect.objectContaining({ op: "migrate", pools: 0 })]);
+    }
+    rawSqlite(file, (db) => {
+      expect(db.prepare("SELECT version FROM ipam_schema").all()).toEqual([{ version: MIGRATIONS.length }]);
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    });
+  });
+});
+
+describe("PostgreSQL store", () => {
+  async function query<T>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query(sql, values)).rows as T[];
+    } finally {
+      await c.end();
+    }
+  }
+
+  test("4 processes migrating one fresh database at once (advisory lock): one schema row, every table, all work", async () => {
+    for (let round = 0; round < 2; round++) {
+      const url = await freshPgDatabase(`ipam_migrate_race${round}`);
+      const workers = Array.from({ length: 4 }, () => startWorker("migrate", url));
+      await startTogether(workers);
+      await Promise.all(workers.map((w) => w.finished()));
+      for (const w of workers) {
+        expect(w.failures()).toEqual([]);
+        expect(w.ok()).toEqual([expect.objectContaining({ op: "migrate", pools: 0 })]);
+      }
+      expect(await query(url, "SELECT version FROM ipam_schema")).toEqual([{ version: MIGRATIONS.length }]);
+      const tables = await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
+      expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(TABLES));
+      // And the migrated database works from the next process.
+      const store = openStore(url);
+      const pool = await new Ipam(store).createPool({ addressFamily: "ipv4", cidrs: ["10.4.0.0/16"] });
+      expect(pool.cidrs).toEqual(["10.4.0.0/16"]);
+      await store.close();
+    }
+  });
+
+  test("reopening migrates nothing; a newer schema is refused with a clear error, every time", async () => {
+    const url = await freshPgDatabase("ipam_pg_schema");
+    let store = new PostgresStore(url);
+    const poolId = (await new Ipam(store).createPool({ addressFamily: "ipv4", cidrs: ["10.5.0.0/16"] })).ipamPoolId;
+    await store.close();
+    expect(await query(url, "SELECT version FROM ipam_schema")).toEqual([{ version: MIGRATIONS.length }]);
+
+    const c = countMigrationRuns();
+    try {
+      store = new PostgresStore(url);
+      expect((await new Ipam(store).getPool(poolId)).cidrs).toEqual(["10.5.0.0/16"]);
+      await store.close();
+    } finally {
+      c.restore();
+    }
+    expect(c.runs).toEqual(MIGRATIONS.map(() => 0));
+
+    const future = MIGRATIONS.length + 1;
+    await query(url, "UPDATE ipam_schema SET version = $1", [future]);
+    store = new PostgresStore(url);
+    try {
+      const ipam = new Ipam(store);
+      const message = new RegExp(`schema version ${future} is newer than this pulumi-ipam \\(${MIGRATIONS.length}\\); upgrade pulumi-ipam`);
+      await expect(ipam.getPool(poolId)).rejects.toThrow(message);
+      await expect(ipam.listPools()).rejects.toThrow(message); // not a one-off: the store stays refused
+    } finally {
+      await store.close();
+    }
+    expect(await query(url, "SELECT version FROM ipam_schema")).toEqual([{ version: future }]);
+    expect(await query(url, "SELECT id FROM ipam_pools")).toEqual([{ id: poolId }]);
+  });
+});
