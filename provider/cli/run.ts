@@ -5,7 +5,10 @@
  * language host's module is not served there). With a full Pulumi install,
  * plain `pulumi preview` / `pulumi up` in the directory do the same.
  *
- *   ipam-run <dir> preview|up|refresh|destroy|outputs [--stack dev] [--json] [--expect-no-changes]
+ *   ipam-run <dir> preview|up|refresh|destroy|cancel|outputs [--stack dev] [--json] [--expect-no-changes] [--skip-preview]
+ *
+ * `up` runs a preview and then the update, as `pulumi up` does (the
+ * Automation API's up alone would skip the preview).
  *
  * State: PULUMI_BACKEND_URL, else file://<dir>/.pulumi-ipam/state.
  * Secrets passphrase: PULUMI_CONFIG_PASSPHRASE (empty for the local demo).
@@ -14,14 +17,14 @@ import * as auto from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-interface Args { dir: string; command: string; stack: string; json: boolean; expectNoChanges: boolean }
+interface Args { dir: string; command: string; stack: string; json: boolean; expectNoChanges: boolean; skipPreview: boolean }
 
 function parse(argv: string[]): Args {
   const [dir, command, ...rest] = argv;
   if (!dir || !command) throw new Error("usage: ipam-run <dir> preview|up|refresh|destroy|outputs [--stack NAME] [--json] [--expect-no-changes]");
   const flag = (f: string) => rest.includes(f);
   const at = rest.indexOf("--stack");
-  return { dir: path.resolve(dir), command, stack: at >= 0 ? rest[at + 1] : "dev", json: flag("--json"), expectNoChanges: flag("--expect-no-changes") };
+  return { dir: path.resolve(dir), command, stack: at >= 0 ? rest[at + 1] : "dev", json: flag("--json"), expectNoChanges: flag("--expect-no-changes"), skipPreview: flag("--skip-preview") };
 }
 
 /** Loads the program's index.ts (or index.js) afresh and returns its exports as stack outputs. */
@@ -30,6 +33,8 @@ function program(dir: string): auto.PulumiFn {
     const ts = path.join(dir, "index.ts");
     if (fs.existsSync(ts)) require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
     const entry = fs.existsSync(ts) ? ts : path.join(dir, "index.js");
+    // Each run (preview, then update) must execute the program afresh: drop it from the module cache.
+    for (const k of Object.keys(require.cache)) if (k.startsWith(dir + path.sep) && !k.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[k];
     const mod = require(entry);
     return { ...mod };
   };
@@ -59,12 +64,14 @@ export async function main(argv: string[]): Promise<number> {
       break;
     }
     case "up": {
+      if (!a.skipPreview) await stack.preview({ diff: true, onOutput, expectNoChanges: a.expectNoChanges });
       const r = await stack.up({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ summary: r.summary.resourceChanges, outputs: plain(r.outputs) }, null, 2) + "\n");
       break;
     }
     case "refresh": await stack.refresh({ onOutput, onEvent }); break;
     case "destroy": await stack.destroy({ onOutput, onEvent }); break;
+    case "cancel": await stack.cancel(); break;
     case "outputs": process.stdout.write(JSON.stringify(plain(await stack.outputs()), null, 2) + "\n"); break;
     default: throw new Error(`unknown command ${a.command}`);
   }

@@ -1,7 +1,7 @@
 /** ElasticIp: check plans the address (lowest free first), create allocates exactly it. */
 import { IpamError } from "../core/errors";
 import { tokenFor } from "../core/plan";
-import { checkFailure, context, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
 
 type Props = Record<string, any>;
 
@@ -52,14 +52,14 @@ export async function create(inputs: Props) {
     cidrs: [`${inputs.publicIp}/32`], nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId,
     clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce),
   });
-  return { id: a.allocationId, outs: { ...inputs, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId } };
+  return { id: a.allocationId, outs: defined({ ...inputs, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId }) };
 }
 
 export async function read(id: string, props: Props) {
   const { ipam } = context();
   try {
     const a = await ipam.getAddress(id);
-    return { id, props: { ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags: a.tags } };
+    return { id, props: defined({ ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags: a.tags }) };
   } catch (e) {
     if (notFound(e, "InvalidAllocationID.NotFound")) return {};
     throw e;
@@ -69,7 +69,7 @@ export async function read(id: string, props: Props) {
 export async function update(id: string, _olds: Props, news: Props) {
   const { ipam } = context();
   const a = await ipam.tagAddress({ allocationId: id, tags: news.tags });
-  return { outs: { ...news, allocationId: id, publicIp: a.publicIp, ipamPoolAllocationId: a.ipamPoolAllocationId } };
+  return { outs: defined({ ...news, allocationId: id, publicIp: a.publicIp, ipamPoolAllocationId: a.ipamPoolAllocationId }) };
 }
 
 export async function remove(id: string, props: Props) {

@@ -1,7 +1,7 @@
 /** IpamPoolAllocation: check plans the CIDR, create allocates exactly it. */
 import { tokenFor } from "../core/plan";
 import type { AllocateInput } from "../core/types";
-import { checkFailure, context, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
 
 type Props = Record<string, any>;
 
@@ -60,7 +60,7 @@ export async function create(inputs: Props) {
     inputs = { ...inputs, planNonce: fresh.nonce };
   }
   if (note) process.stderr.write(`warning: ${note}\n`);
-  return { id: a.ipamPoolAllocationId, outs: { ...inputs, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId, resourceType: a.resourceType, ...(note ? { planNote: note } : {}) } };
+  return { id: a.ipamPoolAllocationId, outs: defined({ ...inputs, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId, resourceType: a.resourceType, ...(note ? { planNote: note } : {}) }) };
 }
 
 export async function read(id: string, props: Props) {
@@ -69,17 +69,17 @@ export async function read(id: string, props: Props) {
   if (!a) return {};
   return {
     id,
-    props: {
+    props: defined({
       ...props, ipamPoolId: a.ipamPoolId, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId,
       description: a.description, tags: a.resourceTags, resourceType: a.resourceType, resourceId: a.resourceId,
-    },
+    }),
   };
 }
 
 export async function update(id: string, olds: Props, news: Props) {
   const { ipam } = context();
   const a = await ipam.updateAllocation({ ipamPoolId: olds.ipamPoolId, ipamPoolAllocationId: id, description: news.description, resourceTags: news.tags });
-  return { outs: { ...news, cidr: a.cidr, ipamPoolAllocationId: id, resourceType: a.resourceType } };
+  return { outs: defined({ ...news, cidr: a.cidr, ipamPoolAllocationId: id, resourceType: a.resourceType }) };
 }
 
 export async function remove(id: string, props: Props) {

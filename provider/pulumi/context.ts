@@ -79,3 +79,8 @@ export function driftNote(name: string, before: string[] | undefined, now: strin
   if (!before) return undefined;
   return `${name}: planned ${before.join(", ")} earlier, but that is no longer available in the pool; it gets ${now.join(", ")} now`;
 }
+
+/** Drops undefined members: the provider protocol's Struct cannot carry them ("Unexpected struct type"). */
+export function defined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,6 +1,6 @@
 /** IpamPool: check plans the pool's id and (for a nested pool) its CIDRs, create makes exactly that pool. */
 import type { CreatePoolInput } from "../core/types";
-import { checkFailure, context, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
 
 type Props = Record<string, any>;
 
@@ -60,15 +60,22 @@ export async function create(inputs: Props) {
     cidrs: inputs.cidrs, nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId,
     clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce),
   });
-  return { id: pool.ipamPoolId, outs: { ...inputs, ipamPoolId: pool.ipamPoolId, cidrs: pool.cidrs, poolDepth: pool.poolDepth } };
+  return { id: pool.ipamPoolId, outs: defined({ ...inputs, ipamPoolId: pool.ipamPoolId, cidrs: pool.cidrs, poolDepth: pool.poolDepth }) };
 }
 
 export async function read(id: string, props: Props) {
   const { ipam } = context();
   try {
-    const p = await ipam.getPool(id);
-    const { allocationStrategy, ...info } = p;
-    return { id, props: { ...props, ...info, allocationStrategy: props.allocationStrategy ?? (allocationStrategy === "first-fit" ? undefined : allocationStrategy) } };
+    const { allocationStrategy, ...info } = await ipam.getPool(id);
+    // Refresh: report what the store says for the fields this resource has. Import (no props): everything set.
+    const importing = !props.ipamPoolId;
+    const out: Props = { ...props };
+    for (const [k, v] of Object.entries(info)) {
+      const empty = v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0;
+      if (k in props || (importing && !empty)) out[k] = v;
+    }
+    if (importing && allocationStrategy !== "first-fit") out.allocationStrategy = allocationStrategy;
+    return { id, props: defined(out) };
   } catch (e) {
     if (notFound(e, "InvalidIpamPoolId.NotFound")) return {};
     throw e;
@@ -85,7 +92,7 @@ export async function update(id: string, olds: Props, news: Props) {
     allocationMaxNetmaskLength: news.allocationMaxNetmaskLength, allocationDefaultNetmaskLength: news.allocationDefaultNetmaskLength,
     allocationResourceTags: news.allocationResourceTags,
   });
-  return { outs: { ...news, cidrs: p.cidrs, poolDepth: p.poolDepth } };
+  return { outs: defined({ ...news, cidrs: p.cidrs, poolDepth: p.poolDepth }) };
 }
 
 export async function remove(id: string, props: Props) {

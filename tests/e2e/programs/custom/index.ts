@@ -1,0 +1,14 @@
+/** Resources from IPAM_TEST_PROGRAM: [{ kind, name, args, import? }]; stack outputs name => cidr / publicIp. */
+import * as ipam from "pulumi-ipam";
+
+interface Spec { kind: "IpamPool" | "IpamPoolAllocation" | "ElasticIp"; name: string; args: any; import?: string }
+
+const specs: Spec[] = JSON.parse(process.env.IPAM_TEST_PROGRAM ?? "[]");
+const out: Record<string, unknown> = {};
+for (const s of specs) {
+  const opts = s.import ? { import: s.import } : undefined;
+  if (s.kind === "IpamPool") out[s.name] = new ipam.IpamPool(s.name, s.args, opts).cidrs;
+  if (s.kind === "IpamPoolAllocation") out[s.name] = new ipam.IpamPoolAllocation(s.name, s.args, opts).cidr;
+  if (s.kind === "ElasticIp") out[s.name] = new ipam.ElasticIp(s.name, s.args, opts).publicIp;
+}
+export const results = out;

@@ -1,0 +1,83 @@
+/**
+ * Drives the real Pulumi CLI on a local file backend for end-to-end tests:
+ * a project copied to a temporary directory, its own SQLite store, and
+ * provider/cli/run.js (the Automation API's inline host, see its header).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Ipam } from "../../provider/core/ipam";
+import { SqliteStore } from "../../provider/stores/sqlite";
+
+export const ROOT = path.resolve(__dirname, "../..");
+const RUN = path.join(ROOT, "dist/provider/cli/run.js");
+
+export interface Project { dir: string; store: string; env: NodeJS.ProcessEnv }
+
+/** A copy of a program directory in a fresh temporary directory, with its own state and store. */
+export function project(source: string, extraEnv: NodeJS.ProcessEnv = {}): Project {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipam-e2e-"));
+  for (const f of fs.readdirSync(source)) {
+    if (f === "node_modules" || f === ".pulumi-ipam" || f.startsWith("Pulumi.") && f !== "Pulumi.yaml") continue;
+    fs.cpSync(path.join(source, f), path.join(dir, f), { recursive: true });
+  }
+  // The provider process resolves @pulumi/pulumi and pulumi-ipam from the project, as in a user's project.
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  const store = path.join(dir, "ipam.db");
+  return {
+    dir, store,
+    env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "e2e", PULUMI_IPAM_STORE: `sqlite:${store}`, PULUMI_BACKEND_URL: `file://${dir}/state`, ...extraEnv },
+  };
+}
+
+export interface RunResult { code: number; stdout: string; stderr: string; json?: any }
+
+export function run(p: Project, args: string[], env: NodeJS.ProcessEnv = {}): RunResult {
+  fs.mkdirSync(path.join(p.dir, "state"), { recursive: true });
+  const r = spawnSync(process.execPath, [RUN, p.dir, ...args], { env: { ...p.env, ...env }, encoding: "utf8", timeout: 240_000 });
+  const out: RunResult = { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  if (args.includes("--json") && out.code === 0) out.json = JSON.parse(r.stdout);
+  return out;
+}
+
+/** Starts a command in its own process group, to be killed with kill -9 at a moment of the test's choosing. */
+export function start(p: Project, args: string[]): { kill: () => void; done: Promise<number> } {
+  fs.mkdirSync(path.join(p.dir, "state"), { recursive: true });
+  const child = spawn(process.execPath, [RUN, p.dir, ...args], { env: p.env, detached: true, stdio: "ignore" });
+  const done = new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? -9)));
+  return { kill: () => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ } }, done };
+}
+
+/** Kills provider processes left running in the project (the CLI starts plugins in their own process groups). */
+export function reapPlugins(p: Project): void {
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(p.dir)) process.kill(Number(pid), "SIGKILL");
+    } catch { /* gone or not ours */ }
+  }
+}
+
+export async function withIpam<T>(p: Project, fn: (ipam: Ipam) => Promise<T>): Promise<T> {
+  const store = new SqliteStore(p.store);
+  try { return await fn(new Ipam(store)); } finally { await store.close(); }
+}
+
+/** The checked inputs of each resource in a preview --json, by resource name. */
+export function plannedByName(preview: any): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const s of preview.steps) if (s.type.startsWith("pulumi-nodejs:dynamic/ipam:")) out[s.urn.split("::").pop()] = { op: s.op, ...s.inputs };
+  return out;
+}
+
+/** Pulumi's stack state (resources with their outputs), read with `pulumi stack export`. */
+export function exportState(p: Project): any[] {
+  const r = spawnSync("pulumi", ["stack", "export", "--stack", "dev", "--cwd", p.dir], { env: p.env, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`pulumi stack export failed: ${r.stderr}`);
+  return JSON.parse(r.stdout).deployment.resources ?? [];
+}
+
+export function cleanup(p: Project): void {
+  reapPlugins(p);
+  fs.rmSync(p.dir, { recursive: true, force: true });
+}
