@@ -120,8 +120,9 @@ export class Planner {
         const kept = reuse && (await this.stillAvailable(tx, view, source, reuse.cidrs, `CreateIpamPool:${clientToken}`));
         if (kept) {
           cidrs = reuse!.cidrs;
+          previouslyPlanned = reuse!.replaced;
         } else {
-          if (reuse) previouslyPlanned = reuse.cidrs;
+          if (reuse) previouslyPlanned = reuse.replaced ?? reuse.cidrs;
           const others = await this.others(tx, source, key, now);
           const want: { cidr?: string; netmaskLength?: number }[] = spec.cidrs?.length ? spec.cidrs.map((cidr) => ({ cidr })) : [{ netmaskLength: spec.netmaskLength }];
           cidrs = [];
@@ -143,6 +144,7 @@ export class Planner {
       await this.purgeExpired(tx, source, now);
       await tx.putReservation({
         key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source, cidrs, request: fp, pool: JSON.stringify(planned),
+        ...(previouslyPlanned ? { replaced: previouslyPlanned } : {}),
         expiresAt: reuse?.expiresAt === 0 ? 0 : now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
       });
       return { cidrs, nonce, clientToken, ipamPoolId: id, poolDepth, previouslyPlanned };
@@ -186,14 +188,16 @@ export class Planner {
       const op = kind === "address" ? "AllocateAddress" : "AllocateIpamPoolCidr";
       if (reuse && (await this.stillAvailable(tx, view, ipamPoolId, reuse.cidrs, `${op}:${clientToken}`))) {
         if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
-        return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId };
+        return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse.replaced };
       }
       const cidrs = await choose(tx, view, await this.others(tx, ipamPoolId, key, now));
       await this.purgeExpired(tx, ipamPoolId, now);
+      const replaced = reuse ? reuse.replaced ?? reuse.cidrs : undefined;
       await tx.putReservation({
         key, kind, nonce, ipamPoolId, spacePoolId: ipamPoolId, cidrs, request: fp, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
+        ...(replaced ? { replaced } : {}),
       });
-      return { cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse?.cidrs };
+      return { cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: replaced };
     });
   }
 
@@ -201,7 +205,10 @@ export class Planner {
     return this.store.transaction(async (tx) => {
       const out = await run(tx);
       const r = await tx.getReservation(key);
-      if (r && r.nonce === plan.nonce) await tx.putReservation({ ...r, expiresAt: 0 });
+      if (r && r.nonce === plan.nonce) {
+        const { replaced: _done, ...held } = r;
+        await tx.putReservation({ ...held, expiresAt: 0 });
+      }
       return out;
     });
   }

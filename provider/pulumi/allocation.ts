@@ -1,4 +1,5 @@
 /** IpamPoolAllocation: check plans the CIDR, create allocates exactly it. */
+import { IpamError } from "../core/errors";
 import { tokenFor } from "../core/plan";
 import type { AllocateInput } from "../core/types";
 import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
@@ -17,8 +18,15 @@ function request(p: Props): AllocateInput {
 const prefixOf = (cidr: string) => Number(cidr.split("/")[1]);
 
 export async function check(olds: Props, news: Props) {
-  if (isUnknown([news.ipamPoolId, news.cidr, news.netmaskLength, news.allowedCidrs, news.disallowedCidrs])) {
+  if (isUnknown([news.ipamPoolId, news.cidr, news.netmaskLength, news.allowedCidrs, news.disallowedCidrs, news.ipamPoolAllocationId])) {
     return { inputs: { ...news, cidr: UNKNOWN } };
+  }
+  if (news.ipamPoolAllocationId) {
+    try {
+      return { inputs: { ...news, requestedCidr: news.cidr ?? "", cidr: (await adoptable(news)).cidr, planNonce: "" } };
+    } catch (e) {
+      return checkFailure(e);
+    }
   }
   // An existing allocation keeps its CIDR while the request still admits it.
   if (olds.cidr && olds.cidr !== UNKNOWN && olds.ipamPoolId === news.ipamPoolId
@@ -38,13 +46,39 @@ export async function check(olds: Props, news: Props) {
 }
 
 export async function diff(_id: string, olds: Props, news: Props) {
-  const replaces = ["ipamPoolId", "cidr"].filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+  const replaces = ["ipamPoolId", "cidr", "ipamPoolAllocationId"].filter((k) => k !== "ipamPoolAllocationId" || news[k] !== undefined).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
   const changes = ["description", "tags"].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace: false };
 }
 
+/**
+ * Import by allocation id. The engine's import path (`pulumi import`, the
+ * `import` option) cannot reach a dynamic provider's read: @pulumi/pulumi's
+ * dynamic-provider host deserializes the provider from the Read request's
+ * properties, which an import leaves empty ("Cannot read properties of
+ * undefined (reading 'toJavaScript')", seen with 3.259). So an allocation is
+ * adopted through the ipamPoolAllocationId input instead.
+ */
+async function adoptable(p: Props) {
+  const { ipam } = context();
+  const a = await ipam.findAllocation(p.ipamPoolAllocationId);
+  if (!a || a.ipamPoolId !== p.ipamPoolId) {
+    throw new IpamError("InvalidIpamPoolAllocationId.NotFound", `allocation ${p.ipamPoolAllocationId} does not exist in pool ${p.ipamPoolId}; check ipamPoolAllocationId and ipamPoolId.`);
+  }
+  const wanted = "requestedCidr" in p ? p.requestedCidr : p.cidr;
+  if (wanted && wanted !== a.cidr) {
+    throw new IpamError("InvalidParameterValue", `allocation ${a.ipamPoolAllocationId} holds ${a.cidr}, not ${wanted}; give its cidr or leave cidr out.`);
+  }
+  return a;
+}
+
 export async function create(inputs: Props) {
-  const { planner, strict } = context();
+  const { planner, strict, ipam } = context();
+  if (inputs.ipamPoolAllocationId) {
+    const found = await adoptable(inputs);
+    const a = await ipam.updateAllocation({ ipamPoolId: found.ipamPoolId, ipamPoolAllocationId: found.ipamPoolAllocationId, description: inputs.description, resourceTags: inputs.tags });
+    return { id: a.ipamPoolAllocationId, outs: defined({ ...inputs, cidr: a.cidr, resourceType: a.resourceType }) };
+  }
   const req = request(inputs);
   const plan = { cidrs: [inputs.cidr], nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId, clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce) };
   let note: string | undefined;

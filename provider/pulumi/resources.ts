@@ -85,6 +85,11 @@ export interface IpamPoolAllocationArgs {
   /** @default derived from the stack, the resource and a nonce kept in state */
   clientToken?: string;
   tags?: Tags;
+  /**
+   * Import: adopt this existing allocation (made outside Pulumi) instead of allocating.
+   * Use it instead of the `import` option, which the engine cannot deliver to dynamic resources.
+   */
+  ipamPoolAllocationId?: string;
 }
 
 export class IpamPoolAllocation extends pulumi.dynamic.Resource {
@@ -98,7 +103,7 @@ export class IpamPoolAllocation extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: In<IpamPoolAllocationArgs>, opts?: pulumi.CustomResourceOptions) {
     super(trampoline("IpamPoolAllocation"), name, {
-      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: undefined, resourceType: args.resourceType, planNote: undefined,
+      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: args.ipamPoolAllocationId, resourceType: args.resourceType, planNote: undefined,
     }, opts, "ipam", "IpamPoolAllocation");
   }
 }
