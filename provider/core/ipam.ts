@@ -283,7 +283,9 @@ export class Ipam {
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const a = await tx.getAllocation(input.ipamPoolAllocationId);
       if (!a || a.ipamPoolId !== pool.ipamPoolId) throw notFoundAllocation(input.ipamPoolId, input.ipamPoolAllocationId);
-      if (input.cidr !== undefined && input.cidr !== formatCidr(pool.addressFamily, a)) {
+      // Compare values, not text: "2001:DB8::/64" and "2001:db8:0:0::/64" are the allocation 2001:db8::/64.
+      const given = input.cidr === undefined ? undefined : parseCidr(pool.addressFamily, input.cidr);
+      if (given && (given.start !== a.start || given.prefix !== a.prefix)) {
         throw new IpamError("InvalidParameterValue", `allocation ${a.ipamPoolAllocationId} holds ${formatCidr(pool.addressFamily, a)}, not ${input.cidr}; give its own cidr.`);
       }
       if (a.resourceType === "ipam-pool" || a.resourceType === "eip") {
