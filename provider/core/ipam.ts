@@ -104,7 +104,7 @@ export class Ipam {
     const fp = fingerprint({ ...input, clientToken: undefined, dryRun: undefined });
     return this.run(outer, async (tx) => {
       if (token) {
-        const prior = await this.replay(tx, `CreateIpamPool:${token}`, fp);
+        const prior = await this.replay(tx, `CreateIpamPool:${token}`, fp, input.dryRun);
         if (prior) return prior as PoolInfo;
       }
       const pool = { ...base, cidrs: [] as Block[], sourceAllocationIds: [] as string[] };
@@ -237,7 +237,7 @@ export class Ipam {
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const place = await this.validateAllocation(pool, input);
       if (token) {
-        const prior = await this.replay(tx, `AllocateIpamPoolCidr:${token}`, fp);
+        const prior = await this.replay(tx, `AllocateIpamPoolCidr:${token}`, fp, input.dryRun);
         if (prior) return prior as AllocationInfo;
       }
       const found = await this.placement(tx, pool, place);
@@ -350,7 +350,7 @@ export class Ipam {
       }
       const explicit = input.address !== undefined ? { start: parseAddress("ipv4", input.address, "address"), prefix: 32 } : undefined;
       if (token) {
-        const prior = await this.replay(tx, `AllocateAddress:${token}`, fp);
+        const prior = await this.replay(tx, `AllocateAddress:${token}`, fp, input.dryRun);
         if (prior) return prior as AddressInfo;
       }
       // Elastic IPs are single addresses: the pool's netmask rules govern CIDR allocations, not them.
@@ -423,12 +423,14 @@ export class Ipam {
     return p;
   }
 
-  private async replay(tx: StoreTx, key: string, fp: string): Promise<unknown> {
+  private async replay(tx: StoreTx, key: string, fp: string, dryRun?: boolean): Promise<unknown> {
     const t = await tx.getToken(key);
     if (!t) return undefined;
     if (t.fingerprint !== fp) {
       throw new IpamError("IdempotentParameterMismatch", `clientToken "${key.split(":").slice(1).join(":")}" was already used with other parameters; use a new clientToken or repeat the original parameters.`);
     }
+    // A dry run answers DryRunOperation when it would succeed (seeds 000-004), a remembered result included.
+    if (dryRun) throw dryRunError();
     return JSON.parse(t.result);
   }
 

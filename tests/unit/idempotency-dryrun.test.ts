@@ -120,6 +120,19 @@ describe.each(BACKENDS)("DryRun on $name", (backend) => {
     expect(a.cidr).toBe("10.0.1.128/25"); // 10.0.1.0 is the Elastic IP
   });
 
+  test("a dry run repeating a used ClientToken fails with DryRunOperation, not the remembered result", async () => {
+    const w = await world();
+    const pool = { addressFamily: "ipv4", cidrs: ["10.9.0.0/16"], clientToken: "p" };
+    await h.ipam.createPool(pool);
+    await h.ipam.allocate({ ipamPoolId: w.parent, netmaskLength: 24, clientToken: "a" });
+    await h.ipam.allocateAddress({ ipamPoolId: w.parent, clientToken: "e" });
+    await expectRejectedUnchanged(h.ipam, () => h.ipam.createPool({ ...pool, dryRun: true }), "DryRunOperation");
+    await expectRejectedUnchanged(h.ipam, () => h.ipam.allocate({ ipamPoolId: w.parent, netmaskLength: 24, clientToken: "a", dryRun: true }), "DryRunOperation");
+    await expectRejectedUnchanged(h.ipam, () => h.ipam.allocateAddress({ ipamPoolId: w.parent, clientToken: "e", dryRun: true }), "DryRunOperation");
+    // With other parameters the real error still wins.
+    await expectRejectedUnchanged(h.ipam, () => h.ipam.allocate({ ipamPoolId: w.parent, netmaskLength: 25, clientToken: "a", dryRun: true }), "IdempotentParameterMismatch");
+  });
+
   test("a request with bad input fails with the real error code, not DryRunOperation", async () => {
     const w = await world();
     const cases: [() => Promise<unknown>, string][] = [
