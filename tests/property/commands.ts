@@ -26,30 +26,36 @@ export interface Setup {
 /** A block anywhere in the universe: an address index, aligned down to the prefix. */
 interface RawBlock { at: number; prefix: number }
 
+/** Mutating commands may carry a ClientToken (from a small set, so they repeat) and DryRun. */
 export type Command =
-  | { t: "alloc"; pool: number; length?: number; allowed: RawBlock[]; disallowed: RawBlock[] }
-  | { t: "allocCidr"; pool: number; cidr: RawBlock }
+  | { t: "alloc"; pool: number; length?: number; allowed: RawBlock[]; disallowed: RawBlock[]; token?: string; dryRun: boolean }
+  | { t: "allocCidr"; pool: number; cidr: RawBlock; token?: string; dryRun: boolean }
   | { t: "preview"; pool: number; length?: number; allowed: RawBlock[]; disallowed: RawBlock[]; thenAllocate: boolean }
-  | { t: "release"; pick: number; how: "own" | "otherPool" | "unknown" }
-  | { t: "eip"; pool: number; address?: number }
-  | { t: "eipRelease"; pick: number }
-  | { t: "child"; length?: number; cidr?: RawBlock; rules: number; strategy: Strategy }
-  | { t: "deleteChild"; pick: number };
+  | { t: "release"; pick: number; how: "own" | "otherPool" | "unknown"; dryRun: boolean }
+  | { t: "eip"; pool: number; address?: number; token?: string; dryRun: boolean }
+  | { t: "eipRelease"; pick: number; dryRun: boolean }
+  | { t: "child"; length?: number; cidr?: RawBlock; rules: number; strategy: Strategy; dryRun: boolean }
+  | { t: "deleteChild"; pick: number; dryRun: boolean }
+  /** Sends the last request that had a ClientToken again, as a retrying client would (maybe as a dry run). */
+  | { t: "again"; dryRun: boolean };
 
 export function commandArb(s: Setup): fc.Arbitrary<Command> {
   const at = fc.nat({ max: s.u.size - 1 });
   const block = fc.record({ at, prefix: fc.integer({ min: s.u.prefix, max: s.u.bits }) });
   const restriction = fc.oneof({ weight: 2, arbitrary: fc.constant([] as RawBlock[]) }, { weight: 1, arbitrary: fc.array(block, { minLength: 1, maxLength: 2 }) });
   const pool = fc.nat({ max: 5 });
+  const token = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom("t1", "t2", "t3") });
+  const dryRun = fc.oneof({ weight: 7, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
   return fc.oneof(
-    { weight: 6, arbitrary: fc.record({ t: fc.constant("alloc" as const), pool, length: s.lengths, allowed: restriction, disallowed: restriction }) },
-    { weight: 3, arbitrary: fc.record({ t: fc.constant("allocCidr" as const), pool, cidr: block }) },
+    { weight: 6, arbitrary: fc.record({ t: fc.constant("alloc" as const), pool, length: s.lengths, allowed: restriction, disallowed: restriction, token, dryRun }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant("allocCidr" as const), pool, cidr: block, token, dryRun }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant("preview" as const), pool, length: s.lengths, allowed: restriction, disallowed: restriction, thenAllocate: fc.boolean() }) },
-    { weight: 4, arbitrary: fc.record({ t: fc.constant("release" as const), pick: fc.nat(), how: fc.constantFrom("own" as const, "own" as const, "otherPool" as const, "unknown" as const) }) },
-    { weight: 2, arbitrary: fc.record({ t: fc.constant("eip" as const), pool, address: fc.option(at, { nil: undefined }) }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant("eipRelease" as const), pick: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant("child" as const), length: fc.option(s.childLengths, { nil: undefined }), cidr: block, rules: fc.nat({ max: s.childRules.length - 1 }), strategy: fc.constantFrom<Strategy>("first-fit", "best-fit") }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant("deleteChild" as const), pick: fc.nat() }) },
+    { weight: 4, arbitrary: fc.record({ t: fc.constant("release" as const), pick: fc.nat(), how: fc.constantFrom("own" as const, "own" as const, "otherPool" as const, "unknown" as const), dryRun }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("eip" as const), pool, address: fc.option(at, { nil: undefined }), token, dryRun }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("eipRelease" as const), pick: fc.nat(), dryRun }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("child" as const), length: fc.option(s.childLengths, { nil: undefined }), cidr: block, rules: fc.nat({ max: s.childRules.length - 1 }), strategy: fc.constantFrom<Strategy>("first-fit", "best-fit"), dryRun }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("deleteChild" as const), pick: fc.nat(), dryRun }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("again" as const), dryRun }) },
   );
 }
 
@@ -78,26 +84,53 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
   const created = await ipam.createPool({ addressFamily: family, cidrs: s.parentCidrs, ...ruleInput(s.parentRules), allocationStrategy: parentStrategy });
   const parent = o.addPool(created.ipamPoolId, s.parentCidrs.map((c) => parseOut(s.u, c)), s.parentRules, parentStrategy);
   const children: OPool[] = [];
+  const tokens = new Map<string, { fp: string; result: unknown }>();
   const pools = () => [parent, ...children];
   await agree(ipam, o);
 
-  for (const cmd of commands) {
+  let lastWithToken: Command | undefined;
+  for (const next of commands) {
+    const cmd = next.t === "again" ? lastWithToken && { ...lastWithToken, dryRun: next.dryRun } : next;
+    if (!cmd) continue;
+    if ("token" in cmd && cmd.token !== undefined) lastWithToken = cmd;
     const before = await snapshot(ipam);
     /** Compares a call's result with the oracle's; returns the result when both succeeded. */
-    const judge = async <T>(expected: Outcome, call: () => Promise<T>): Promise<T | undefined> => {
+    /** With dryRun, a call the oracle says succeeds must fail with DryRunOperation instead. */
+    const judge = async <T>(outcome: Outcome, call: () => Promise<T>, dryRun = false): Promise<T | undefined> => {
+      const expected: Outcome = dryRun && !("code" in outcome) ? { code: "DryRunOperation" } : outcome;
       const got = await attempt(call);
       if ("code" in expected) {
         expect({ cmd, result: "code" in got ? got.code : "succeeded" }).toEqual({ cmd, result: expected.code });
         expect(await snapshot(ipam)).toEqual(before);
         return undefined;
       }
-      if ("code" in got) throw new Error(`${JSON.stringify(cmd)} failed with ${got.code}; the oracle expected ${cidrText(s.u, expected.block)}`);
+      if ("code" in got) throw new Error(`${JSON.stringify(cmd)} failed with ${got.code}; the oracle expected success`);
       return got.ok;
     };
     /** The allocator's answer is the oracle's block, written canonically. */
     const expectBlock = (text: string, expected: Outcome) => {
       expect({ cmd, got: parseOut(s.u, text) }).toEqual({ cmd, got: (expected as { block: OBlock }).block });
       expect(isCanonical(s.u, text.split("/")[0])).toBe(true);
+    };
+
+    /**
+     * A ClientToken seen before (checked after the request's own validation):
+     * the same parameters get the first result back and change nothing; other
+     * parameters are IdempotentParameterMismatch. Returns false for a new token.
+     */
+    const replayed = async (op: string, token: string | undefined, fp: unknown, call: () => Promise<unknown>, dryRun: boolean): Promise<boolean> => {
+      const seen = token === undefined ? undefined : tokens.get(`${op}:${token}`);
+      if (!seen) return false;
+      if (seen.fp !== JSON.stringify(fp)) await judge({ code: "IdempotentParameterMismatch" }, call);
+      else if (dryRun) await judge({ code: "DryRunOperation" }, call);
+      else {
+        expect(await call()).toEqual(seen.result);
+        expect(await snapshot(ipam)).toEqual(before);
+      }
+      return true;
+    };
+    const remember = (op: string, token: string | undefined, fp: unknown, result: unknown) => {
+      if (token !== undefined) tokens.set(`${op}:${token}`, { fp: JSON.stringify(fp), result });
     };
 
     switch (cmd.t) {
@@ -118,20 +151,28 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
           expect(await snapshot(ipam)).toEqual(before);
           if (!cmd.thenAllocate) break;
         }
-        const a = await judge(expected, () => ipam.allocate(input));
+        const token = cmd.t === "alloc" ? cmd.token : undefined, dryRun = cmd.t === "alloc" && cmd.dryRun;
+        const call = () => ipam.allocate({ ...input, clientToken: token, dryRun });
+        if (!o.precheck(pool, cmd.length) && (await replayed("AllocateIpamPoolCidr", token, input, call, dryRun))) break;
+        const a = await judge(expected, call, dryRun);
         if (!a) break;
         expectBlock(a.cidr, expected);
         o.allocate(pool, a.ipamPoolAllocationId, parseOut(s.u, a.cidr), "custom");
+        remember("AllocateIpamPoolCidr", token, input, a);
         break;
       }
       case "allocCidr": {
         const pool = pools()[cmd.pool % pools().length];
         const b = align(o, cmd.cidr);
         const expected = o.explicit(pool, b);
-        const a = await judge(expected, () => ipam.allocate({ ipamPoolId: pool.id, cidr: cidrText(s.u, b) }));
+        const input = { ipamPoolId: pool.id, cidr: cidrText(s.u, b) };
+        const call = () => ipam.allocate({ ...input, clientToken: cmd.token, dryRun: cmd.dryRun });
+        if (await replayed("AllocateIpamPoolCidr", cmd.token, input, call, cmd.dryRun)) break;
+        const a = await judge(expected, call, cmd.dryRun);
         if (!a) break;
         expectBlock(a.cidr, expected);
         o.allocate(pool, a.ipamPoolAllocationId, b, "custom");
+        remember("AllocateIpamPoolCidr", cmd.token, input, a);
         break;
       }
       case "release": {
@@ -147,7 +188,8 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
           break;
         }
         const expected: Outcome = a.kind === "custom" ? { block: a.block } : { code: "OperationDenied.ResourceTypeIsNotCustom" };
-        if ((await judge(expected, () => ipam.release({ ipamPoolId: a.poolId, ipamPoolAllocationId: a.id }).then(() => true))) !== undefined) o.release(a.id);
+        const done = await judge(expected, () => ipam.release({ ipamPoolId: a.poolId, ipamPoolAllocationId: a.id, dryRun: cmd.dryRun }).then(() => true), cmd.dryRun);
+        if (done) o.release(a.id);
         break;
       }
       case "eip": {
@@ -155,10 +197,14 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
         const expected: Outcome = family === "ipv6"
           ? { code: "InvalidParameterCombination" }
           : cmd.address === undefined ? o.fit(pool, 32, [], [], false) : o.explicit(pool, { off: cmd.address, prefix: 32 }, false);
-        const eip = await judge(expected, () => ipam.allocateAddress({ ipamPoolId: pool.id, address: cmd.address === undefined ? undefined : addressText(s.u, cmd.address) }));
+        const input = { ipamPoolId: pool.id, address: cmd.address === undefined ? undefined : addressText(s.u, cmd.address) };
+        const call = () => ipam.allocateAddress({ ...input, clientToken: cmd.token, dryRun: cmd.dryRun });
+        if (family === "ipv4" && (await replayed("AllocateAddress", cmd.token, input, call, cmd.dryRun))) break;
+        const eip = await judge(expected, call, cmd.dryRun);
         if (!eip) break;
         expectBlock(`${eip.publicIp}/32`, expected);
         o.allocate(pool, eip.ipamPoolAllocationId, parseOut(s.u, eip.publicIp), "eip", eip.allocationId);
+        remember("AllocateAddress", cmd.token, input, eip);
         break;
       }
       case "eipRelease": {
@@ -168,8 +214,7 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
           break;
         }
         const a = eips[cmd.pick % eips.length];
-        await ipam.releaseAddress({ allocationId: a.owner! });
-        o.release(a.id);
+        if (await judge({ block: a.block }, () => ipam.releaseAddress({ allocationId: a.owner!, dryRun: cmd.dryRun }).then(() => true), cmd.dryRun)) o.release(a.id);
         break;
       }
       case "child": {
@@ -179,8 +224,8 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
         const expected = b ? o.explicit(parent, b) : o.fit(parent, cmd.length);
         const child = await judge(expected, () => ipam.createPool({
           addressFamily: family, sourceIpamPoolId: parent.id, allocationStrategy: cmd.strategy, ...ruleInput(rules),
-          ...(b ? { cidrs: [cidrText(s.u, b)] } : { netmaskLength: cmd.length }),
-        }));
+          ...(b ? { cidrs: [cidrText(s.u, b)] } : { netmaskLength: cmd.length }), dryRun: cmd.dryRun,
+        }), cmd.dryRun);
         if (!child) break;
         expect(child.cidrs.length).toBe(1);
         expectBlock(child.cidrs[0], expected);
@@ -189,11 +234,13 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
         children.push(o.addPool(child.ipamPoolId, [parseOut(s.u, child.cidrs[0])], rules, cmd.strategy));
         break;
       }
+      case "again":
+        break;
       case "deleteChild": {
         if (children.length === 0) break;
         const child = children[cmd.pick % children.length];
         const busy = o.allocationsOf(child.id).length > 0;
-        const done = await judge(busy ? { code: "DependencyViolation" } : { block: child.roots[0] }, () => ipam.deletePool({ ipamPoolId: child.id }).then(() => true));
+        const done = await judge(busy ? { code: "DependencyViolation" } : { block: child.roots[0] }, () => ipam.deletePool({ ipamPoolId: child.id, dryRun: cmd.dryRun }).then(() => true), cmd.dryRun);
         if (!done) break;
         const carve = [...o.allocs.values()].find((a) => a.owner === child.id)!;
         o.release(carve.id);

@@ -154,9 +154,9 @@ export class Oracle {
    * allowed and outside disallowed; or the error code, checked in the seed's order.
    */
   fit(pool: OPool, length: number | undefined, allowed: OBlock[] = [], disallowed: OBlock[] = [], checkRules = true): Outcome {
-    if (length !== undefined && (!Number.isInteger(length) || length < 0 || length > this.u.bits)) return { code: "IllegalParam.CidrMask" };
-    const len = length ?? pool.rules.def;
-    if (len === undefined) return { code: "InvalidParameterCombination" };
+    const bad = this.precheck(pool, length);
+    if (bad) return { code: bad };
+    const len = (length ?? pool.rules.def)!;
     const broken = checkRules ? this.checkRules(pool, len) : undefined;
     if (broken) return { code: broken };
     if (allowed.length + disallowed.length > 0) {
@@ -176,6 +176,13 @@ export class Oracle {
       if (!best || holder > best.holder) best = { block: b, holder };
     }
     return best ? { block: best.block } : { code: "OperationDenied.AvailableCidrInsufficient" };
+  }
+
+  /** The errors a netmask request has whatever the pool holds (checked before a ClientToken is looked up). */
+  precheck(pool: OPool, length: number | undefined): string | undefined {
+    if (length !== undefined && (!Number.isInteger(length) || length < 0 || length > this.u.bits)) return "IllegalParam.CidrMask";
+    if ((length ?? pool.rules.def) === undefined) return "InvalidParameterCombination";
+    return undefined;
   }
 
   /** What an allocation of an explicit, aligned CIDR gives. */

@@ -74,6 +74,12 @@ describe.each(BACKENDS)("pools on $name", (backend) => {
       expect(b.cidrs).toEqual(["10.0.1.0/24"]);
       const grown = await h.ipam.provisionPoolCidr({ ipamPoolId: b.ipamPoolId, netmaskLength: 24 });
       expect(grown.cidrs).toEqual(["10.0.1.0/24", "10.0.2.0/24"]);
+      const given = await h.ipam.provisionPoolCidr({ ipamPoolId: b.ipamPoolId, cidr: "10.0.128.0/24" });
+      expect(given.cidrs).toEqual(["10.0.1.0/24", "10.0.2.0/24", "10.0.128.0/24"]);
+      expect(await h.ipam.utilization(b.ipamPoolId)).toMatchObject({ total: "768", freeBlocks: ["10.0.1.0/24", "10.0.2.0/24", "10.0.128.0/24"] });
+      const inSource = (await h.ipam.listAllocations(parent.ipamPoolId)).filter((x) => x.resourceId === b.ipamPoolId).map((x) => x.cidr).sort();
+      expect(inSource).toEqual(["10.0.1.0/24", "10.0.128.0/24", "10.0.2.0/24"]);
+      await expectRejectedUnchanged(h.ipam, () => h.ipam.provisionPoolCidr({ ipamPoolId: b.ipamPoolId, cidr: "10.0.128.0/25" }), "OperationDenied.CidrUnavailableInPool");
     });
 
     test("a child carve overlapping another allocation or outside the source is CidrUnavailableInPool", async () => {
