@@ -53,6 +53,8 @@ type Kind = ReservationRecord["kind"];
 type AddressRequest = { ipamPoolId: string; address?: string; tags?: Record<string, string> };
 
 export class Planner {
+  private readonly virtual = new Map<string, { shape: string; ipam: Ipam; applied: Map<string, string> }>();
+
   constructor(readonly ipam: Ipam, private readonly scratch: () => Store) {}
 
   private get store(): Store { return this.ipam.store; }
@@ -245,14 +247,32 @@ export class Planner {
     for (const r of await tx.listReservations(spacePoolId)) if (r.expiresAt !== 0 && r.expiresAt <= now) await tx.deleteReservation(r.key);
   }
 
-  /** A scratch allocator holding a planned pool and the space other plans promised in it. */
+  /**
+   * A scratch allocator holding a planned pool and the space other plans
+   * promised in it. Kept per process and brought up to date by difference,
+   * so that planning N siblings costs O(N), not O(N^2).
+   */
   private async virtualPool(planned: ReservationRecord, others: string[]): Promise<{ ipam: Ipam; id: string }> {
-    const info = JSON.parse(planned.pool!) as PoolInfo;
-    const ipam = new Ipam(this.scratch());
-    const { ipamPoolId, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ...rest } = info;
-    await ipam.createPool({ ...rest, ipamPoolId, cidrs: planned.cidrs });
-    for (const cidr of others) await ipam.allocate({ ipamPoolId, cidr, resourceType: "ipam-pool" }).catch(() => undefined);
-    return { ipam, id: ipamPoolId };
+    const shape = `${planned.pool}\n${planned.cidrs.join(",")}`;
+    let v = this.virtual.get(planned.ipamPoolId);
+    if (!v || v.shape !== shape) {
+      const info = JSON.parse(planned.pool!) as PoolInfo;
+      const ipam = new Ipam(this.scratch());
+      const { ipamPoolId, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ...rest } = info;
+      await ipam.createPool({ ...rest, ipamPoolId, cidrs: planned.cidrs });
+      v = { shape, ipam, applied: new Map() };
+      this.virtual.set(planned.ipamPoolId, v);
+    }
+    const want = new Set(others);
+    for (const [cidr, id] of v.applied) {
+      if (!want.has(cidr)) { await v.ipam.release({ ipamPoolId: planned.ipamPoolId, ipamPoolAllocationId: id }); v.applied.delete(cidr); }
+    }
+    for (const cidr of want) {
+      if (v.applied.has(cidr)) continue;
+      const a = await v.ipam.allocate({ ipamPoolId: planned.ipamPoolId, cidr }).catch(() => undefined);
+      if (a) v.applied.set(cidr, a.ipamPoolAllocationId);
+    }
+    return { ipam: v.ipam, id: planned.ipamPoolId };
   }
 }
 

@@ -25,6 +25,13 @@ function trampoline(kind: Kind): pulumi.dynamic.ResourceProvider {
   };
 }
 
+/**
+ * One provider object per kind: @pulumi/pulumi caches a provider's
+ * serialization by object identity, and serializing a closure takes tens of
+ * milliseconds, so a fresh object per resource made large programs slow.
+ */
+const providers = { IpamPool: trampoline("IpamPool"), IpamPoolAllocation: trampoline("IpamPoolAllocation"), ElasticIp: trampoline("ElasticIp") };
+
 /** The key plans are kept under: the same for this resource in every run of this stack. */
 function planKey(kind: Kind, name: string): string {
   return `${pulumi.getProject()}/${pulumi.getStack()}/${kind}/${name}`;
@@ -64,7 +71,7 @@ export class IpamPool extends pulumi.dynamic.Resource {
   declare readonly planNote: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: In<IpamPoolArgs>, opts?: pulumi.CustomResourceOptions) {
-    super(trampoline("IpamPool"), name, {
+    super(providers.IpamPool, name, {
       ...args, cidrs: args.cidrs, planKey: planKey("IpamPool", name), ipamPoolId: undefined, poolDepth: undefined, planNote: undefined,
     }, opts, "ipam", "IpamPool");
   }
@@ -102,7 +109,7 @@ export class IpamPoolAllocation extends pulumi.dynamic.Resource {
   declare readonly planNote: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: In<IpamPoolAllocationArgs>, opts?: pulumi.CustomResourceOptions) {
-    super(trampoline("IpamPoolAllocation"), name, {
+    super(providers.IpamPoolAllocation, name, {
       ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: args.ipamPoolAllocationId, resourceType: args.resourceType, planNote: undefined,
     }, opts, "ipam", "IpamPoolAllocation");
   }
@@ -127,7 +134,7 @@ export class ElasticIp extends pulumi.dynamic.Resource {
   declare readonly planNote: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: In<ElasticIpArgs>, opts?: pulumi.CustomResourceOptions) {
-    super(trampoline("ElasticIp"), name, {
+    super(providers.ElasticIp, name, {
       ...args, planKey: planKey("ElasticIp", name), publicIp: undefined, allocationId: undefined, ipamPoolAllocationId: undefined, planNote: undefined,
     }, opts, "ipam", "ElasticIp");
   }

@@ -1,6 +1,6 @@
 /**
- * Opens a store from a URL: `sqlite:<path>` (default; `?synchronous=normal`
- * trades power-loss durability for speed), `postgres://...` /
+ * Opens a store from a URL: `sqlite:<path>` (default; add `?synchronous=full`
+ * to survive power loss as well as process crashes, at an fsync per commit), `postgres://...` /
  * `postgresql://...`, or `memory:` for tests and benchmarks.
  */
 import type { Store } from "../core/store";
@@ -18,7 +18,7 @@ export function openStore(url: string): Store {
     const sync = params.get("synchronous");
     if (sync && sync !== "full" && sync !== "normal") throw new Error(`store URL ${url}: synchronous must be full or normal.`);
     const { SqliteStore } = require("./sqlite") as typeof import("./sqlite");
-    return new SqliteStore(file.replace(/^\/\/(?=\/)/, ""), { synchronous: (sync ?? "full") as "full" | "normal" });
+    return new SqliteStore(file.replace(/^\/\/(?=\/)/, ""), { synchronous: (sync ?? "normal") as "full" | "normal" });
   }
   throw new Error(`store URL ${JSON.stringify(url)} is not supported; use sqlite:<path>, postgres://user@host:port/db or memory:.`);
 }

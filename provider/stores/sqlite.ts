@@ -14,7 +14,11 @@ import { Mutex } from "./mutex";
 import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
 
 export interface SqliteOptions {
-  /** "full" (default): an acknowledged change survives power loss; "normal": survives a process crash. */
+  /**
+   * "normal" (default): with WAL, an acknowledged change survives a crash of
+   * any process (kill -9), not a power loss; about 0.07 ms per commit here.
+   * "full": it also survives power loss, at one fsync per commit (3.3 ms here).
+   */
   synchronous?: "full" | "normal";
   /** How long to wait for another process's write lock, in ms. @default 30000 */
   busyTimeoutMs?: number;
@@ -35,7 +39,7 @@ export class SqliteStore implements Store {
     try {
       this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
       this.db.pragma("journal_mode = WAL");
-      this.db.pragma(`synchronous = ${opts.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      this.db.pragma(`synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.migrate();
     } catch (e) {
       // A refused open (e.g. a schema newer than this code) must not leave the
