@@ -18,7 +18,9 @@ export type IpamErrorCode =
   | "IllegalParam.CidrMask"
   | "QuotaExceeded.IpamPoolQuotaDepth"
   | "DependencyViolation"
-  | "DryRunOperation";
+  | "DryRunOperation"
+  // A cloud API's own code where none of ours means the same (kept as the API said it).
+  | (string & {});
 
 export class IpamError extends Error {
   constructor(

@@ -74,6 +74,8 @@ export interface ReservationRecord {
   request: string;
   /** For a pool: everything needed to plan inside it before it exists (a PoolInfo). */
   pool?: string;
+  /** A commit through a cloud API may have reached it: a re-run repeats it with the same token. */
+  committing?: boolean;
   /** What an earlier plan promised, when the pool changed so that it could not be kept; reported until created. */
   replaced?: string[];
   /** Epoch ms after which a planned reservation no longer steers other plans; 0 once the resource exists (held until deleted). */

@@ -17,6 +17,7 @@
  * token and get the same allocation back. Deleting the resource forgets it.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { familyOf, overlaps, parseCidr } from "./cidr";
 import { IpamError } from "./errors";
 import { Ipam, MAX_POOL_DEPTH } from "./ipam";
 import type { ReservationRecord } from "./model";
@@ -45,6 +46,14 @@ export interface Plan {
 
 export const DEFAULT_PLAN_TTL_MS = 24 * 3600 * 1000;
 
+/**
+ * Pools that live in a cloud API rather than in the store: planning mirrors
+ * one into scratch space from its definition and the CIDRs already used in it.
+ */
+export interface RemotePools {
+  describe(ipamPoolId: string): Promise<{ info: PoolInfo; used: string[] } | undefined>;
+}
+
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 export const tokenFor = (key: string, nonce: string) => `pulumi-ipam-${sha(`${key}\n${nonce}`).slice(0, 48)}`;
 const plannedPoolId = (key: string, nonce: string) => `ipam-pool-${sha(`pool\n${key}\n${nonce}`).slice(0, 17)}`;
@@ -55,7 +64,7 @@ type AddressRequest = { ipamPoolId: string; address?: string; tags?: Record<stri
 export class Planner {
   private readonly virtual = new Map<string, { shape: string; ipam: Ipam; applied: Map<string, string> }>();
 
-  constructor(readonly ipam: Ipam, private readonly scratch: () => Store) {}
+  constructor(readonly ipam: Ipam, private readonly scratch: () => Store, private readonly remote?: RemotePools) {}
 
   private get store(): Store { return this.ipam.store; }
 
@@ -64,7 +73,7 @@ export class Planner {
   planAllocation(key: string, req: AllocateInput, opts: PlanOptions = {}): Promise<Plan> {
     return this.plan(key, "allocation", req.ipamPoolId, stripToken(req), req.clientToken, opts, async (tx, view, others) => {
       if (view.real) return [await this.ipam.previewNextCidr({ ...stripToken(req), excludedCidrs: req.cidr ? undefined : others }, tx)];
-      const { ipam, id } = await this.virtualPool(view.planned!, others);
+      const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
       return [await ipam.previewNextCidr({ ...stripToken(req), ipamPoolId: id })];
     });
   }
@@ -82,7 +91,7 @@ export class Planner {
     const { clientToken, ...request } = req;
     return this.plan(key, "address", req.ipamPoolId, request, clientToken, opts, async (tx, view, others) => {
       if (view.real) return [`${await this.ipam.previewNextAddress({ ipamPoolId: req.ipamPoolId, address: req.address, excludedCidrs: req.address ? undefined : others }, tx)}/32`];
-      const { ipam, id } = await this.virtualPool(view.planned!, others);
+      const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
       return [`${await ipam.previewNextAddress({ ipamPoolId: id, address: req.address })}/32`];
     });
   }
@@ -96,8 +105,9 @@ export class Planner {
   // ---- pools ----
 
   /** Plans a pool: its id, and its CIDRs (for a nested pool, carved from the source, which may itself be planned). */
-  planPool(key: string, spec: CreatePoolInput, opts: PlanOptions = {}): Promise<Plan> {
+  async planPool(key: string, spec: CreatePoolInput, opts: PlanOptions = {}): Promise<Plan> {
     const request = stripToken(spec);
+    const remote = spec.sourceIpamPoolId ? await this.describeRemote(spec.sourceIpamPoolId) : undefined;
     return this.store.transaction(async (tx) => {
       const now = opts.now ?? Date.now();
       const prior = await tx.getReservation(key);
@@ -114,12 +124,12 @@ export class Planner {
         cidrs = spec.cidrs ?? [];
       } else {
         await tx.lockPools([source]);
-        const view = await this.view(tx, source);
+        const view = await this.view(tx, source, remote);
         poolDepth = view.depth + 1;
         if (poolDepth > MAX_POOL_DEPTH) {
           throw new IpamError("QuotaExceeded.IpamPoolQuotaDepth", `pools nest at most ${MAX_POOL_DEPTH} deep and ${source} is at depth ${view.depth}; take this pool's space from a shallower pool.`);
         }
-        const kept = reuse && (await this.stillAvailable(tx, view, source, reuse.cidrs, `CreateIpamPool:${clientToken}`));
+        const kept = reuse && (await this.stillAvailable(tx, view, source, reuse, `CreateIpamPool:${clientToken}`));
         if (kept) {
           cidrs = reuse!.cidrs;
           previouslyPlanned = reuse!.replaced;
@@ -133,7 +143,7 @@ export class Planner {
             const req: AllocateInput = { ipamPoolId: source, ...w, resourceType: "ipam-pool", excludedCidrs: w.cidr ? undefined : [...others, ...cidrs] };
             if (view.real) cidrs.push(await this.ipam.previewNextCidr(req, tx));
             else {
-              const v = await this.virtualPool(view.planned!, [...others, ...cidrs]);
+              const v = await this.virtualPool(view.planned!, [...others, ...cidrs, ...(view.used ?? [])]);
               cidrs.push(await v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: undefined }));
             }
           }
@@ -159,6 +169,33 @@ export class Planner {
     }, tx));
   }
 
+  /**
+   * Commits through a cloud API: the reservation is marked committing before
+   * the call (a re-run after a crash then trusts it and repeats the call with
+   * the same token) and held after it. For a pool, `createdAs` gives the id
+   * the API assigned, and every plan made against the planned id moves to it.
+   */
+  async commitRemote<T>(key: string, plan: Plan, run: () => Promise<T>, createdAs?: (out: T) => string): Promise<T> {
+    await this.store.transaction(async (tx) => {
+      const r = await tx.getReservation(key);
+      if (r && r.nonce === plan.nonce) await tx.putReservation({ ...r, committing: true });
+    });
+    const out = await run();
+    await this.store.transaction(async (tx) => {
+      const r = await tx.getReservation(key);
+      if (!r || r.nonce !== plan.nonce) return;
+      const { replaced: _done, committing: _c, ...held } = r;
+      const realId = createdAs?.(out);
+      await tx.putReservation({ ...held, ...(realId ? { ipamPoolId: realId } : {}), expiresAt: 0 });
+      if (realId && realId !== r.ipamPoolId) {
+        for (const o of await tx.listReservations(r.ipamPoolId)) {
+          await tx.putReservation({ ...o, spacePoolId: realId, ipamPoolId: o.ipamPoolId === r.ipamPoolId ? realId : o.ipamPoolId });
+        }
+      }
+    });
+    return out;
+  }
+
   /** The resource is gone: its reservation no longer steers plans, and a new resource of the same name gets a new token. */
   forget(key: string, nonce: string): Promise<void> {
     return this.store.transaction(async (tx) => {
@@ -174,21 +211,22 @@ export class Planner {
 
   // ---- internals ----
 
-  private plan(
+  private async plan(
     key: string, kind: Kind, ipamPoolId: string, request: object, userToken: string | undefined, opts: PlanOptions,
     choose: (tx: StoreTx, view: View, others: string[]) => Promise<string[]>,
   ): Promise<Plan> {
+    const remote = await this.describeRemote(ipamPoolId);
     return this.store.transaction(async (tx) => {
       const now = opts.now ?? Date.now();
       await tx.lockPools([ipamPoolId]);
-      const view = await this.view(tx, ipamPoolId);
+      const view = await this.view(tx, ipamPoolId, remote);
       const prior = await tx.getReservation(key);
       const fp = fingerprint(request);
       const reuse = prior && prior.kind === kind && prior.request === fp && prior.ipamPoolId === ipamPoolId ? prior : undefined;
       const nonce = reuse?.nonce ?? newNonce();
       const clientToken = userToken || tokenFor(key, nonce);
       const op = kind === "address" ? "AllocateAddress" : "AllocateIpamPoolCidr";
-      if (reuse && (await this.stillAvailable(tx, view, ipamPoolId, reuse.cidrs, `${op}:${clientToken}`))) {
+      if (reuse && (await this.stillAvailable(tx, view, ipamPoolId, reuse, `${op}:${clientToken}`))) {
         if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
         return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse.replaced };
       }
@@ -216,16 +254,34 @@ export class Planner {
   }
 
   /** A pool as planning sees it: real (in the store) or planned (a reservation of a pool not yet created). */
-  private async view(tx: StoreTx, ipamPoolId: string): Promise<View> {
+  private async describeRemote(ipamPoolId: string): Promise<{ info: PoolInfo; used: string[] } | undefined> {
+    return this.remote && typeof ipamPoolId === "string" ? this.remote.describe(ipamPoolId) : undefined;
+  }
+
+  private async view(tx: StoreTx, ipamPoolId: string, remote?: { info: PoolInfo; used: string[] }): Promise<View> {
     const real = await tx.getPool(ipamPoolId);
     if (real) return { real: true, depth: real.poolDepth };
+    if (remote) {
+      const planned: ReservationRecord = {
+        key: `remote:${ipamPoolId}`, kind: "pool", nonce: "", ipamPoolId, cidrs: remote.info.cidrs, request: "",
+        pool: JSON.stringify(remote.info), expiresAt: 0,
+      };
+      return { real: false, depth: remote.info.poolDepth, planned, used: remote.used };
+    }
     const planned = await tx.getPoolReservation(ipamPoolId);
     if (planned?.pool) return { real: false, depth: (JSON.parse(planned.pool) as PoolInfo).poolDepth, planned };
     throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${JSON.stringify(ipamPoolId)} does not exist and is not planned; check ipamPoolId.`);
   }
 
   /** Is what was planned still ours to take: free now, or already allocated to this very token (a re-run)? */
-  private async stillAvailable(tx: StoreTx, view: View, space: string, cidrs: string[], tokenKey: string): Promise<boolean> {
+  private async stillAvailable(tx: StoreTx, view: View, space: string, r: ReservationRecord, tokenKey: string): Promise<boolean> {
+    const cidrs = r.cidrs;
+    if (view.used) {
+      // A cloud pool: ours if a commit of it may already have reached the API (its token makes that call idempotent), else if unused.
+      if (r.committing) return true;
+      const mine = cidrs.map((c) => parseCidr(familyOf(c), c));
+      return !view.used.some((u) => mine.some((m) => overlaps(familyOf(u) === "ipv4" ? 32 : 128, m, parseCidr(familyOf(u), u))));
+    }
     if (!view.real) return true;
     if (await tx.getToken(tokenKey)) return true;
     for (const cidr of cidrs) {
@@ -280,6 +336,8 @@ interface View {
   real: boolean;
   depth: number;
   planned?: ReservationRecord;
+  /** A cloud pool: the CIDRs already allocated in it. */
+  used?: string[];
 }
 
 function stripToken<T extends { clientToken?: string; dryRun?: boolean }>(v: T): Omit<T, "clientToken" | "dryRun"> {

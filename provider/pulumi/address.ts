@@ -42,23 +42,28 @@ export async function check(olds: Props, news: Props) {
 export async function diff(_id: string, olds: Props, news: Props) {
   const replaces = ["ipamPoolId", "publicIp"].filter((k) => olds[k] !== news[k]);
   const changes = JSON.stringify(olds.tags ?? null) !== JSON.stringify(news.tags ?? null);
+  if (changes && context().backend.kind !== "local") replaces.push("tags");
   return { changes: replaces.length > 0 || changes, replaces, deleteBeforeReplace: false };
 }
 
 export async function create(inputs: Props) {
-  const { planner } = context();
+  const { planner, backend } = context();
   const req = { ipamPoolId: inputs.ipamPoolId, address: inputs.address, tags: inputs.tags };
-  const a = await planner.commitAddress(inputs.planKey, req, {
+  const plan = {
     cidrs: [`${inputs.publicIp}/32`], nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId,
     clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce),
-  });
+  };
+  const a = backend.kind === "local"
+    ? await planner.commitAddress(inputs.planKey, req, plan)
+    : await planner.commitRemote(inputs.planKey, plan, () => backend.allocateAddress({ ...req, address: inputs.publicIp, clientToken: plan.clientToken }));
   return { id: a.allocationId, outs: defined({ ...inputs, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId }) };
 }
 
 export async function read(id: string, props: Props) {
-  const { ipam } = context();
+  const { backend } = context();
   try {
-    const a = await ipam.getAddress(id);
+    const a = await backend.getAddress(id);
+    if (!a) return {};
     return { id, props: defined({ ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags: a.tags }) };
   } catch (e) {
     if (notFound(e, "InvalidAllocationID.NotFound")) return {};
@@ -67,15 +72,16 @@ export async function read(id: string, props: Props) {
 }
 
 export async function update(id: string, _olds: Props, news: Props) {
-  const { ipam } = context();
+  const { ipam, backend } = context();
+  if (backend.kind !== "local") throw new IpamError("InvalidParameterCombination", "internal: cloud addresses are replaced, not updated");
   const a = await ipam.tagAddress({ allocationId: id, tags: news.tags });
   return { outs: defined({ ...news, allocationId: id, publicIp: a.publicIp, ipamPoolAllocationId: a.ipamPoolAllocationId }) };
 }
 
 export async function remove(id: string, props: Props) {
-  const { ipam, planner } = context();
+  const { backend, planner } = context();
   try {
-    await ipam.releaseAddress({ allocationId: id });
+    await backend.releaseAddress(id);
   } catch (e) {
     if (!notFound(e, "InvalidAllocationID.NotFound", "InvalidIpamPoolId.NotFound")) throw e;
   }

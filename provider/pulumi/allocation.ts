@@ -1,6 +1,6 @@
 /** IpamPoolAllocation: check plans the CIDR, create allocates exactly it. */
 import { IpamError } from "../core/errors";
-import { tokenFor } from "../core/plan";
+import { Plan, tokenFor } from "../core/plan";
 import type { AllocateInput } from "../core/types";
 import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
 
@@ -48,6 +48,8 @@ export async function check(olds: Props, news: Props) {
 export async function diff(_id: string, olds: Props, news: Props) {
   const replaces = ["ipamPoolId", "cidr", "ipamPoolAllocationId"].filter((k) => k !== "ipamPoolAllocationId" || news[k] !== undefined).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
   const changes = ["description", "tags"].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  // Cloud APIs cannot change an allocation's description or tags: they replace it.
+  if (context().backend.kind !== "local") replaces.push(...changes);
   return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace: false };
 }
 
@@ -60,8 +62,8 @@ export async function diff(_id: string, olds: Props, news: Props) {
  * adopted through the ipamPoolAllocationId input instead.
  */
 async function adoptable(p: Props) {
-  const { ipam } = context();
-  const a = await ipam.findAllocation(p.ipamPoolAllocationId);
+  const { ipam, backend } = context();
+  const a = backend.kind === "local" ? await ipam.findAllocation(p.ipamPoolAllocationId) : await backend.getAllocation(p.ipamPoolId, p.ipamPoolAllocationId);
   if (!a || a.ipamPoolId !== p.ipamPoolId) {
     throw new IpamError("InvalidIpamPoolAllocationId.NotFound", `allocation ${p.ipamPoolAllocationId} does not exist in pool ${p.ipamPoolId}; check ipamPoolAllocationId and ipamPoolId.`);
   }
@@ -73,24 +75,29 @@ async function adoptable(p: Props) {
 }
 
 export async function create(inputs: Props) {
-  const { planner, strict, ipam } = context();
+  const { planner, strict, ipam, backend } = context();
   if (inputs.ipamPoolAllocationId) {
     const found = await adoptable(inputs);
-    const a = await ipam.updateAllocation({ ipamPoolId: found.ipamPoolId, ipamPoolAllocationId: found.ipamPoolAllocationId, description: inputs.description, resourceTags: inputs.tags });
+    const a = backend.kind === "local"
+      ? await ipam.updateAllocation({ ipamPoolId: found.ipamPoolId, ipamPoolAllocationId: found.ipamPoolAllocationId, description: inputs.description, resourceTags: inputs.tags })
+      : found;
     return { id: a.ipamPoolAllocationId, outs: defined({ ...inputs, cidr: a.cidr, resourceType: a.resourceType }) };
   }
+  const commit = (plan: Plan) => backend.kind === "local"
+    ? planner.commitAllocation(inputs.planKey, req, plan)
+    : planner.commitRemote(inputs.planKey, plan, () => backend.allocate({ ...req, cidr: plan.cidrs[0], clientToken: plan.clientToken }));
   const req = request(inputs);
   const plan = { cidrs: [inputs.cidr], nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId, clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce) };
   let note: string | undefined;
   let a;
   try {
-    a = await planner.commitAllocation(inputs.planKey, req, plan);
+    a = await commit(plan);
   } catch (e) {
     // The planned CIDR was taken since check() by someone outside this deployment: plan again unless strict.
     if (strict || req.cidr != null || !notFound(e, "OperationDenied.CidrUnavailableInPool")) throw e;
     const fresh = await planner.planAllocation(inputs.planKey, req, {});
     note = driftNote(inputs.planKey, [inputs.cidr], fresh.cidrs);
-    a = await planner.commitAllocation(inputs.planKey, req, fresh);
+    a = await commit(fresh);
     inputs = { ...inputs, planNonce: fresh.nonce };
   }
   if (note) process.stderr.write(`warning: ${note}\n`);
@@ -98,8 +105,8 @@ export async function create(inputs: Props) {
 }
 
 export async function read(id: string, props: Props) {
-  const { ipam } = context();
-  const a = await ipam.findAllocation(id);
+  const { ipam, backend } = context();
+  const a = backend.kind === "local" || !props.ipamPoolId ? await ipam.findAllocation(id) : await backend.getAllocation(props.ipamPoolId, id);
   if (!a) return {};
   return {
     id,
@@ -111,15 +118,16 @@ export async function read(id: string, props: Props) {
 }
 
 export async function update(id: string, olds: Props, news: Props) {
-  const { ipam } = context();
+  const { ipam, backend } = context();
+  if (backend.kind !== "local") throw new IpamError("InvalidParameterCombination", "internal: cloud allocations are replaced, not updated");
   const a = await ipam.updateAllocation({ ipamPoolId: olds.ipamPoolId, ipamPoolAllocationId: id, description: news.description, resourceTags: news.tags });
   return { outs: defined({ ...news, cidr: a.cidr, ipamPoolAllocationId: id, resourceType: a.resourceType }) };
 }
 
 export async function remove(id: string, props: Props) {
-  const { ipam, planner } = context();
+  const { planner, backend } = context();
   try {
-    await ipam.release({ ipamPoolId: props.ipamPoolId, ipamPoolAllocationId: id });
+    await backend.release(props.ipamPoolId, id, props.cidr);
   } catch (e) {
     // Already released (outside Pulumi, or the pool is gone): nothing left to give back.
     if (!notFound(e, "InvalidIpamPoolAllocationId.NotFound", "InvalidIpamPoolId.NotFound")) throw e;

@@ -6,32 +6,59 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Backend, BackendKind, BackendSettings } from "../backends/backend";
+import { localBackend } from "../backends/local";
 import { IpamError } from "../core/errors";
 import { Ipam } from "../core/ipam";
-import { DEFAULT_PLAN_TTL_MS, Planner } from "../core/plan";
+import { DEFAULT_PLAN_TTL_MS, Planner, RemotePools } from "../core/plan";
 import { openStore } from "../stores";
 import { MemoryStore } from "../stores/memory";
 
 /** The engine's marker for a value not known until apply (pulumi/pulumi#6310). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export interface Settings {
+export interface Settings extends BackendSettings {
   store?: string;
+  backend?: string;
   strictPlan?: boolean;
   planTtlMs?: number;
 }
 
 let settings: Settings = {};
-let opened: { url: string; ipam: Ipam; planner: Planner } | undefined;
+let opened: { key: string; ipam: Ipam; planner: Planner; backend: Backend } | undefined;
 
-/** Called by the provider's configure() with the stack configuration. */
+/** Called by the provider's configure() with the stack configuration; each value can be overridden by PULUMI_IPAM_<NAME>. */
 export function configure(get: (key: string) => string | undefined): void {
   const ttl = get("ipam:planTtlSeconds");
   settings = {
     store: get("ipam:store") || undefined,
+    backend: get("ipam:backend") || undefined,
+    region: get("ipam:region") || undefined,
+    endpoint: get("ipam:endpoint") || undefined,
+    scopeId: get("ipam:scopeId") || undefined,
     strictPlan: get("ipam:strictPlan") === "true",
     planTtlMs: ttl ? Number(ttl) * 1000 : undefined,
   };
+}
+
+function backendSettings(): BackendSettings & { kind: BackendKind } {
+  const kind = process.env.PULUMI_IPAM_BACKEND || settings.backend || "local";
+  if (kind !== "local" && kind !== "aws" && kind !== "alicloud") {
+    throw new IpamError("InvalidParameterValue", `ipam:backend "${kind}" is not one of local, aws, alicloud.`);
+  }
+  return {
+    kind,
+    region: process.env.PULUMI_IPAM_REGION || settings.region,
+    endpoint: process.env.PULUMI_IPAM_ENDPOINT || settings.endpoint,
+    scopeId: process.env.PULUMI_IPAM_SCOPE_ID || settings.scopeId,
+  };
+}
+
+function openBackend(b: BackendSettings & { kind: BackendKind }, ipam: Ipam): Backend {
+  // Loaded on demand: a local stack never loads a cloud SDK.
+  if (b.kind === "aws") return (require("../backends/aws") as typeof import("../backends/aws")).awsBackend(b);
+  if (b.kind === "alicloud") return (require("../backends/alicloud") as typeof import("../backends/alicloud")).alicloudBackend(b);
+  return localBackend(ipam);
 }
 
 export function storeUrl(): string {
@@ -46,14 +73,28 @@ export function storeUrl(): string {
   return `sqlite:${path.join(dir, "ipam.db")}`;
 }
 
-export function context(): { ipam: Ipam; planner: Planner; strict: boolean; ttlMs: number } {
+/**
+ * The store holds everything for the local backend; for a cloud backend it
+ * holds the plan reservations (and their ClientTokens) only, and pools are
+ * read from the cloud API when planning.
+ */
+export function context(): { ipam: Ipam; planner: Planner; backend: Backend; strict: boolean; ttlMs: number } {
   const url = storeUrl();
-  if (!opened || opened.url !== url) {
+  const b = backendSettings();
+  const key = JSON.stringify([url, b]);
+  if (!opened || opened.key !== key) {
     const ipam = new Ipam(openStore(url));
-    opened = { url, ipam, planner: new Planner(ipam, () => new MemoryStore()) };
+    const backend = openBackend(b, ipam);
+    const remote: RemotePools | undefined = backend.kind === "local" ? undefined : {
+      async describe(id) {
+        const info = await backend.getPool(id);
+        return info && { info, used: (await backend.listAllocations(id)).map((a) => a.cidr) };
+      },
+    };
+    opened = { key, ipam, backend, planner: new Planner(ipam, () => new MemoryStore(), remote) };
   }
   return {
-    ipam: opened.ipam, planner: opened.planner,
+    ipam: opened.ipam, planner: opened.planner, backend: opened.backend,
     strict: process.env.PULUMI_IPAM_STRICT_PLAN === "true" || !!settings.strictPlan,
     ttlMs: settings.planTtlMs ?? DEFAULT_PLAN_TTL_MS,
   };

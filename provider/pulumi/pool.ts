@@ -1,4 +1,5 @@
 /** IpamPool: check plans the pool's id and (for a nested pool) its CIDRs, create makes exactly that pool. */
+import { tokenFor } from "../core/plan";
 import type { CreatePoolInput } from "../core/types";
 import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
 
@@ -54,19 +55,25 @@ export async function diff(_id: string, olds: Props, news: Props) {
 }
 
 export async function create(inputs: Props) {
-  const { planner } = context();
-  const { tokenFor } = await import("../core/plan");
-  const pool = await planner.commitPool(inputs.planKey, spec(inputs), {
+  const { planner, backend } = context();
+  const plan = {
     cidrs: inputs.cidrs, nonce: inputs.planNonce, ipamPoolId: inputs.ipamPoolId,
     clientToken: inputs.clientToken || tokenFor(inputs.planKey, inputs.planNonce),
-  });
+  };
+  const pool = backend.kind === "local"
+    ? await planner.commitPool(inputs.planKey, spec(inputs), plan)
+    : await planner.commitRemote(inputs.planKey, plan,
+      () => backend.createPool({ ...spec(inputs), netmaskLength: undefined, cidrs: plan.cidrs, clientToken: plan.clientToken }),
+      (p) => p.ipamPoolId);
   return { id: pool.ipamPoolId, outs: defined({ ...inputs, ipamPoolId: pool.ipamPoolId, cidrs: pool.cidrs, poolDepth: pool.poolDepth }) };
 }
 
 export async function read(id: string, props: Props) {
-  const { ipam } = context();
+  const { backend } = context();
   try {
-    const { allocationStrategy, ...info } = await ipam.getPool(id);
+    const found = await backend.getPool(id);
+    if (!found) return {};
+    const { allocationStrategy, ...info } = found;
     // Refresh: report what the store says for the fields this resource has. Import (no props): everything set.
     const importing = !props.ipamPoolId;
     const out: Props = { ...props };
@@ -83,11 +90,11 @@ export async function read(id: string, props: Props) {
 }
 
 export async function update(id: string, olds: Props, news: Props) {
-  const { ipam } = context();
+  const { backend } = context();
   for (const cidr of news.cidrs ?? []) {
-    if (!(olds.cidrs ?? []).includes(cidr)) await ipam.provisionPoolCidr({ ipamPoolId: id, cidr });
+    if (!(olds.cidrs ?? []).includes(cidr)) await backend.provisionPoolCidr(id, cidr);
   }
-  const p = await ipam.updatePool({
+  const p = await backend.updatePool({
     ipamPoolId: id, description: news.description, tags: news.tags, allocationMinNetmaskLength: news.allocationMinNetmaskLength,
     allocationMaxNetmaskLength: news.allocationMaxNetmaskLength, allocationDefaultNetmaskLength: news.allocationDefaultNetmaskLength,
     allocationResourceTags: news.allocationResourceTags,
@@ -96,9 +103,9 @@ export async function update(id: string, olds: Props, news: Props) {
 }
 
 export async function remove(id: string, props: Props) {
-  const { ipam, planner } = context();
+  const { backend, planner } = context();
   try {
-    await ipam.deletePool({ ipamPoolId: id });
+    await backend.deletePool(id);
   } catch (e) {
     if (!notFound(e, "InvalidIpamPoolId.NotFound")) throw e;
   }
