@@ -34,7 +34,8 @@ export type Command =
   | { t: "release"; pick: number; how: "own" | "otherPool" | "unknown"; dryRun: boolean }
   | { t: "eip"; pool: number; address?: number; token?: string; dryRun: boolean }
   | { t: "eipRelease"; pick: number; dryRun: boolean }
-  | { t: "child"; length?: number; cidr?: RawBlock; rules: number; strategy: Strategy; dryRun: boolean }
+  /** A nested pool of any live pool (so nesting goes deeper than one level), by netmask length or CIDR. */
+  | { t: "child"; source: number; length?: number; cidr?: RawBlock; rules: number; strategy: Strategy; dryRun: boolean }
   | { t: "deleteChild"; pick: number; dryRun: boolean }
   /** Sends the last request that had a ClientToken again, as a retrying client would (maybe as a dry run). */
   | { t: "again"; dryRun: boolean };
@@ -53,7 +54,7 @@ export function commandArb(s: Setup): fc.Arbitrary<Command> {
     { weight: 4, arbitrary: fc.record({ t: fc.constant("release" as const), pick: fc.nat(), how: fc.constantFrom("own" as const, "own" as const, "otherPool" as const, "unknown" as const), dryRun }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant("eip" as const), pool, address: fc.option(at, { nil: undefined }), token, dryRun }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant("eipRelease" as const), pick: fc.nat(), dryRun }) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant("child" as const), length: fc.option(s.childLengths, { nil: undefined }), cidr: block, rules: fc.nat({ max: s.childRules.length - 1 }), strategy: fc.constantFrom<Strategy>("first-fit", "best-fit"), dryRun }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("child" as const), source: fc.nat(), length: fc.option(s.childLengths, { nil: undefined }), cidr: block, rules: fc.nat({ max: s.childRules.length - 1 }), strategy: fc.constantFrom<Strategy>("first-fit", "best-fit"), dryRun }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant("deleteChild" as const), pick: fc.nat(), dryRun }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant("again" as const), dryRun }) },
   );
@@ -94,8 +95,11 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
     if (!cmd) continue;
     if ("token" in cmd && cmd.token !== undefined) lastWithToken = cmd;
     const before = await snapshot(ipam);
-    /** Compares a call's result with the oracle's; returns the result when both succeeded. */
-    /** With dryRun, a call the oracle says succeeds must fail with DryRunOperation instead. */
+    /**
+     * Compares a call's result with the oracle's and returns it when both
+     * succeeded; a failure must leave the store as it was. With dryRun, a call
+     * the oracle says succeeds must fail with DryRunOperation instead.
+     */
     const judge = async <T>(outcome: Outcome, call: () => Promise<T>, dryRun = false): Promise<T | undefined> => {
       const expected: Outcome = dryRun && !("code" in outcome) ? { code: "DryRunOperation" } : outcome;
       const got = await attempt(call);
@@ -218,19 +222,20 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
         break;
       }
       case "child": {
-        if (children.length >= 2) break;
+        if (children.length >= 3) break;
+        const source = pools()[cmd.source % pools().length];
         const rules = s.childRules[cmd.rules];
         const b = cmd.cidr && cmd.length === undefined ? align(o, cmd.cidr) : undefined;
-        const expected = b ? o.explicit(parent, b) : o.fit(parent, cmd.length);
+        const expected = b ? o.explicit(source, b) : o.fit(source, cmd.length);
         const child = await judge(expected, () => ipam.createPool({
-          addressFamily: family, sourceIpamPoolId: parent.id, allocationStrategy: cmd.strategy, ...ruleInput(rules),
+          addressFamily: family, sourceIpamPoolId: source.id, allocationStrategy: cmd.strategy, ...ruleInput(rules),
           ...(b ? { cidrs: [cidrText(s.u, b)] } : { netmaskLength: cmd.length }), dryRun: cmd.dryRun,
         }), cmd.dryRun);
         if (!child) break;
         expect(child.cidrs.length).toBe(1);
         expectBlock(child.cidrs[0], expected);
-        const carve = (await ipam.listAllocations(parent.id)).find((a) => a.resourceId === child.ipamPoolId)!;
-        o.allocate(parent, carve.ipamPoolAllocationId, parseOut(s.u, carve.cidr), "ipam-pool", child.ipamPoolId);
+        const carve = (await ipam.listAllocations(source.id)).find((a) => a.resourceId === child.ipamPoolId)!;
+        o.allocate(source, carve.ipamPoolAllocationId, parseOut(s.u, carve.cidr), "ipam-pool", child.ipamPoolId);
         children.push(o.addPool(child.ipamPoolId, [parseOut(s.u, child.cidrs[0])], rules, cmd.strategy));
         break;
       }
@@ -239,7 +244,7 @@ export async function runAgainstOracle(ipam: Ipam, s: Setup, parentStrategy: Str
       case "deleteChild": {
         if (children.length === 0) break;
         const child = children[cmd.pick % children.length];
-        const busy = o.allocationsOf(child.id).length > 0;
+        const busy = o.allocationsOf(child.id).length > 0; // a nested pool of its own is one of them (its carve-out)
         const done = await judge(busy ? { code: "DependencyViolation" } : { block: child.roots[0] }, () => ipam.deletePool({ ipamPoolId: child.id, dryRun: cmd.dryRun }).then(() => true), cmd.dryRun);
         if (!done) break;
         const carve = [...o.allocs.values()].find((a) => a.owner === child.id)!;

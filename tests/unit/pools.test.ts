@@ -31,6 +31,16 @@ describe.each(BACKENDS)("pools on $name", (backend) => {
       await expectRejectedUnchanged(h.ipam, () => h.ipam.createPool({ addressFamily, cidrs: [cidr] }), "IllegalParam.Cidr");
     });
 
+    test.each([
+      ["cidrs that are not a list", { cidrs: "10.0.0.0/16" as never }],
+      ["a tag key starting with aws:", { tags: { "aws:owner": "me" } }],
+      ["a tag value that is not a string", { tags: { owner: 7 as never } }],
+      ["an allocationResourceTags key that is empty", { allocationResourceTags: { "": "x" } }],
+      ["a description over 255 characters", { description: "d".repeat(256) }],
+    ])("%s is InvalidParameterValue", async (_what, input) => {
+      await expectRejectedUnchanged(h.ipam, () => h.ipam.createPool({ addressFamily: "ipv4", ...input }), "InvalidParameterValue");
+    });
+
     test("provisioned CIDRs that overlap each other are InvalidParameterValue", async () => {
       await expectRejectedUnchanged(h.ipam, () => h.ipam.createPool({ addressFamily: "ipv4", cidrs: ["10.0.0.0/16", "10.0.128.0/17"] }), "InvalidParameterValue");
       const pool = await h.ipam.createPool({ addressFamily: "ipv4", cidrs: ["10.0.0.0/16"] });
