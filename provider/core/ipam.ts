@@ -486,7 +486,8 @@ export class Ipam {
     const restricted = (req.allowed?.length ?? 0) + (req.disallowed?.length ?? 0) > 0;
     const excluded = req.excluded ?? [];
     if (!restricted && excluded.length === 0 && pool.allocationStrategy === "first-fit") {
-      found = await findFirstFitAnywhere(tx, bits, pool, length);
+      const fit = await findFirstFitAnywhere(tx, bits, pool, length);
+      if (fit) return { pool, explicit: fit.found, length, holder: fit.holder };
     } else {
       const roots: Range[] = pool.cidrs.map((c) => blockRange(bits, c));
       const allowed = req.allowed?.length ? intersectRanges(roots, req.allowed.map((c) => blockRange(bits, c))) : roots;

@@ -310,25 +310,28 @@ export class Planner {
    */
   private async virtualPool(planned: ReservationRecord, others: string[]): Promise<{ ipam: Ipam; id: string }> {
     const shape = `${planned.pool}\n${planned.cidrs.join(",")}`;
+    // The scratch allocator takes our id format (ipam-pool- and 17 hex digits); a cloud's own ids (Alibaba's are
+    // alphanumeric) stand in under a stable id of that format.
+    const id = /^ipam-pool-[0-9a-f]{17}$/.test(planned.ipamPoolId) ? planned.ipamPoolId : plannedPoolId("remote", planned.ipamPoolId);
     let v = this.virtual.get(planned.ipamPoolId);
     if (!v || v.shape !== shape) {
       const info = JSON.parse(planned.pool!) as PoolInfo;
       const ipam = new Ipam(this.scratch());
-      const { ipamPoolId, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ...rest } = info;
-      await ipam.createPool({ ...rest, ipamPoolId, cidrs: planned.cidrs });
+      const { ipamPoolId: _id, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ...rest } = info;
+      await ipam.createPool({ ...rest, ipamPoolId: id, cidrs: planned.cidrs });
       v = { shape, ipam, applied: new Map() };
       this.virtual.set(planned.ipamPoolId, v);
     }
     const want = new Set(others);
-    for (const [cidr, id] of v.applied) {
-      if (!want.has(cidr)) { await v.ipam.release({ ipamPoolId: planned.ipamPoolId, ipamPoolAllocationId: id }); v.applied.delete(cidr); }
+    for (const [cidr, aid] of v.applied) {
+      if (!want.has(cidr)) { await v.ipam.release({ ipamPoolId: id, ipamPoolAllocationId: aid }); v.applied.delete(cidr); }
     }
     for (const cidr of want) {
       if (v.applied.has(cidr)) continue;
-      const a = await v.ipam.allocate({ ipamPoolId: planned.ipamPoolId, cidr }).catch(() => undefined);
+      const a = await v.ipam.allocate({ ipamPoolId: id, cidr }).catch(() => undefined);
       if (a) v.applied.set(cidr, a.ipamPoolAllocationId);
     }
-    return { ipam: v.ipam, id: planned.ipamPoolId };
+    return { ipam: v.ipam, id };
   }
 }
 

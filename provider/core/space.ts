@@ -73,13 +73,16 @@ export async function findFit(
   return best && { start: best.at, prefix: length };
 }
 
-/** Fast path for an unrestricted first-fit search: one look-up over every prefix. */
-export async function findFirstFitAnywhere(tx: StoreTx, bits: number, pool: PoolRecord, length: number): Promise<Block | undefined> {
+/**
+ * Fast path for an unrestricted first-fit search: one look-up over every
+ * prefix. Returns the chosen block and the free block holding it.
+ */
+export async function findFirstFitAnywhere(tx: StoreTx, bits: number, pool: PoolRecord, length: number): Promise<{ found: Block; holder: Block } | undefined> {
   const lo = minRootPrefix(pool);
   if (lo > length) return undefined;
   const max = (1n << BigInt(bits)) - 1n;
   const f = await tx.lowestFree(pool.ipamPoolId, lo, length, 0n, max);
-  return f && { start: f.start, prefix: length };
+  return f && { found: { start: f.start, prefix: length }, holder: f };
 }
 
 /** Marks `target` used: removes the free block holding it and frees the buddies split off on the way down. */

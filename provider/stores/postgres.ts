@@ -9,7 +9,10 @@ import { Pool, PoolClient } from "pg";
 import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
-import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
+import {
+  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, LOWEST_FREE_ANYWHERE,
+  lowestFreeSql, MIGRATIONS, toBlock,
+} from "./sql";
 
 const RETRYABLE = new Set(["40001", "40P01", "23505"]);
 const MAX_ATTEMPTS = 20;
@@ -98,14 +101,27 @@ class PostgresTx implements StoreTx {
 
   async lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Promise<Block | undefined> {
     if (minPrefix > maxPrefix) return undefined;
+    if (from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n)) {
+      const r = await this.rows(LOWEST_FREE_ANYWHERE, [poolId, minPrefix, maxPrefix]);
+      return r[0] && toBlock(r[0] as { start: string; prefix: number });
+    }
     const r = await this.rows(lowestFreeSql(minPrefix, maxPrefix, (i) => `$${i}`), [poolId, hexStart(from), hexStart(to)]);
     return r[0] && toBlock(r[0] as { start: string; prefix: number });
   }
   async hasFree(poolId: string, b: Block) {
     return (await this.rows("SELECT 1 FROM ipam_free WHERE pool_id = $1 AND prefix = $2 AND start = $3", [poolId, b.prefix, hexStart(b.start)])).length > 0;
   }
-  async addFree(poolId: string, b: Block) { await this.rows("INSERT INTO ipam_free (pool_id, prefix, start) VALUES ($1, $2, $3)", [poolId, b.prefix, hexStart(b.start)]); }
-  async removeFree(poolId: string, b: Block) { await this.rows("DELETE FROM ipam_free WHERE pool_id = $1 AND prefix = $2 AND start = $3", [poolId, b.prefix, hexStart(b.start)]); }
+  async addFree(poolId: string, b: Block) {
+    const start = hexStart(b.start);
+    await this.rows("INSERT INTO ipam_free (pool_id, prefix, start) VALUES ($1, $2, $3)", [poolId, b.prefix, start]);
+    await this.rows(FREE_MIN_ADD, [poolId, b.prefix, start]);
+  }
+  async removeFree(poolId: string, b: Block) {
+    const start = hexStart(b.start);
+    await this.rows("DELETE FROM ipam_free WHERE pool_id = $1 AND prefix = $2 AND start = $3", [poolId, b.prefix, start]);
+    await this.rows(FREE_MIN_REMOVE[0], [poolId, b.prefix, start]);
+    await this.rows(FREE_MIN_REMOVE[1], [poolId, b.prefix]);
+  }
   async listFree(poolId: string) { return (await this.rows("SELECT start, prefix FROM ipam_free WHERE pool_id = $1", [poolId])).map((r) => toBlock(r as { start: string; prefix: number })); }
 
   async getAllocation(id: string) {

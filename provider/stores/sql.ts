@@ -23,6 +23,11 @@ export const MIGRATIONS: string[][] = [
     `CREATE INDEX ipam_reservations_space ON ipam_reservations (space_pool_id)`,
     `CREATE INDEX ipam_reservations_pool ON ipam_reservations (planned_pool_id)`,
   ],
+  [
+    // The lowest free block of each (pool, prefix): an unrestricted first-fit search reads one short index range.
+    `CREATE TABLE ipam_free_min (pool_id TEXT NOT NULL, prefix INTEGER NOT NULL, start TEXT NOT NULL, PRIMARY KEY (pool_id, prefix))`,
+    `INSERT INTO ipam_free_min (pool_id, prefix, start) SELECT pool_id, prefix, min(start) FROM ipam_free GROUP BY pool_id, prefix`,
+  ],
 ];
 
 export const hexStart = (v: bigint) => v.toString(16).padStart(32, "0");
@@ -57,5 +62,17 @@ export function lowestFreeSql(min: number, max: number, ph: (i: number) => strin
   }
   return `SELECT start, prefix FROM (${parts.join(" UNION ALL ")}) AS u ORDER BY start LIMIT 1`;
 }
+
+/** A search over the whole address space (from 0 to the family's last address) reads ipam_free_min. */
+export const LOWEST_FREE_ANYWHERE =
+  "SELECT start, prefix FROM ipam_free_min WHERE pool_id = $1 AND prefix >= $2 AND prefix <= $3 ORDER BY start LIMIT 1";
+/** After adding a free block: it may be the new lowest of its prefix. */
+export const FREE_MIN_ADD =
+  "INSERT INTO ipam_free_min (pool_id, prefix, start) VALUES ($1, $2, $3) ON CONFLICT (pool_id, prefix) DO UPDATE SET start = CASE WHEN excluded.start < ipam_free_min.start THEN excluded.start ELSE ipam_free_min.start END";
+/** After removing the lowest free block of a prefix: the next one, found with one index seek, or none. */
+export const FREE_MIN_REMOVE = [
+  "UPDATE ipam_free_min SET start = COALESCE((SELECT min(start) FROM ipam_free WHERE pool_id = $1 AND prefix = $2), '') WHERE pool_id = $1 AND prefix = $2 AND start = $3",
+  "DELETE FROM ipam_free_min WHERE pool_id = $1 AND prefix = $2 AND start = ''",
+];
 
 export const toBlock = (row: { start: string; prefix: number }): Block => ({ start: fromHex(row.start), prefix: Number(row.prefix) });

@@ -11,7 +11,14 @@ import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
-import { decodeAllocation, decodePool, encodeAllocation, encodePool, hexStart, lowestFreeSql, MIGRATIONS, toBlock } from "./sql";
+import {
+  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, LOWEST_FREE_ANYWHERE,
+  lowestFreeSql, MIGRATIONS, toBlock,
+} from "./sql";
+
+/** The shared SQL numbers its parameters $1..$n; better-sqlite3 binds them by name (@p1..) from an object. */
+const numbered = (sql: string) => sql.replace(/\$(\d+)/g, "@p$1");
+const args = (...v: unknown[]) => Object.fromEntries(v.map((x, i) => [`p${i + 1}`, x]));
 
 export interface SqliteOptions {
   /**
@@ -112,14 +119,27 @@ class SqliteTx implements StoreTx {
 
   lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Block | undefined {
     if (minPrefix > maxPrefix) return undefined;
+    if (from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n)) {
+      const r = this.s.stmt(numbered(LOWEST_FREE_ANYWHERE)).get(args(poolId, minPrefix, maxPrefix)) as Row | undefined;
+      return r && toBlock(r as { start: string; prefix: number });
+    }
     const r = this.s.stmt(lowestFreeSql(minPrefix, maxPrefix, (i) => ["@pool", "@from", "@to"][i - 1])).get({ pool: poolId, from: hexStart(from), to: hexStart(to) }) as Row | undefined;
     return r && toBlock(r as { start: string; prefix: number });
   }
   hasFree(poolId: string, b: Block) {
     return this.s.stmt("SELECT 1 FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").get(poolId, b.prefix, hexStart(b.start)) !== undefined;
   }
-  addFree(poolId: string, b: Block) { this.s.stmt("INSERT INTO ipam_free (pool_id, prefix, start) VALUES (?, ?, ?)").run(poolId, b.prefix, hexStart(b.start)); }
-  removeFree(poolId: string, b: Block) { this.s.stmt("DELETE FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").run(poolId, b.prefix, hexStart(b.start)); }
+  addFree(poolId: string, b: Block) {
+    const start = hexStart(b.start);
+    this.s.stmt("INSERT INTO ipam_free (pool_id, prefix, start) VALUES (?, ?, ?)").run(poolId, b.prefix, start);
+    this.s.stmt(numbered(FREE_MIN_ADD)).run(args(poolId, b.prefix, start));
+  }
+  removeFree(poolId: string, b: Block) {
+    const start = hexStart(b.start);
+    this.s.stmt("DELETE FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").run(poolId, b.prefix, start);
+    this.s.stmt(numbered(FREE_MIN_REMOVE[0])).run(args(poolId, b.prefix, start));
+    this.s.stmt(numbered(FREE_MIN_REMOVE[1])).run(args(poolId, b.prefix));
+  }
   listFree(poolId: string) { return (this.s.stmt("SELECT start, prefix FROM ipam_free WHERE pool_id = ?").all(poolId) as { start: string; prefix: number }[]).map(toBlock); }
 
   getAllocation(id: string) {
