@@ -10,9 +10,9 @@ NODE_BIN := $(shell bash scripts/install-node.sh)
 export PATH := $(NODE_BIN):$(CACHE)/pulumi-$(PULUMI_VERSION)/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: install deps postgres pulumi build test test-unit bench quickstart demo clean
+.PHONY: install deps postgres pulumi aws-emulators build test test-unit bench quickstart demo clean
 
-install: deps postgres pulumi
+install: deps postgres pulumi aws-emulators
 
 deps: node_modules/.installed
 # npm install, not npm ci: npm 11 writes lockfiles without other platforms' optional
@@ -30,6 +30,10 @@ postgres:
 
 pulumi:
 	@bash scripts/install-pulumi.sh
+
+# Emulators for the AWS backend's tests (moto from PyPI; an EC2 IPAM emulator from source).
+aws-emulators:
+	@bash scripts/install-aws-emulators.sh
 
 # node_modules/pulumi-ipam -> the repo, so programs here (and the provider
 # process they start) resolve "pulumi-ipam" as a user's project would.

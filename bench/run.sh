@@ -9,6 +9,7 @@
 #   sqlite-commit[-normal] committed allocations/s on SQLite vs raw better-sqlite3 commits/s
 #   postgres-commit[-empty] committed allocations/s on PostgreSQL vs go-ipam's PostgreSQL storage
 #   growth, growth-rss     IPv6 /64s up to 1M allocations in one pool: cost and resident memory
+#   engine-{preview,up}-overhead  pulumi preview/up of 1 pool + 500 allocations vs no-op dynamic resources (ratio = ours/baseline, target <= 1.15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -74,4 +75,9 @@ fi
 step growth growth.json node --expose-gc bench/.dist/bench/growth.js
 
 node bench/.dist/bench/report.js "$OUT" bench/results.json bench/results-details.json || failed=1
+
+# pulumi preview / up of 1 pool + 500 allocations vs the same program of no-op
+# dynamic resources (needs `make build` and the Pulumi CLI; appends its two rows).
+say "engine overhead (real Pulumi CLI) ..."
+node -r ts-node/register/transpile-only bench/engine-overhead.ts || failed=1
 exit $failed
