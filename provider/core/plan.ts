@@ -57,6 +57,23 @@ export interface RemotePools {
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 export const tokenFor = (key: string, nonce: string) => `pulumi-ipam-${sha(`${key}\n${nonce}`).slice(0, 48)}`;
 const plannedPoolId = (key: string, nonce: string) => `ipam-pool-${sha(`pool\n${key}\n${nonce}`).slice(0, 17)}`;
+/**
+ * The id a pool has in scratch space: our allocator takes only its own id format (ipam-pool- and 17 hex
+ * digits), so a cloud's id of another format (Alibaba's are alphanumeric) stands in under a stable one.
+ */
+const scratchId = (id: string) => (/^ipam-pool-[0-9a-f]{17}$/.test(id) ? id : plannedPoolId("remote", id));
+
+/** A request fingerprint with a pool id (ipamPoolId, sourceIpamPoolId) replaced: the fingerprint the same request has once the pool exists under its real id. */
+function renamePool(fp: string, from: string, to: string): string {
+  try {
+    const req = JSON.parse(fp) as Record<string, unknown>;
+    if (!req || typeof req !== "object" || Array.isArray(req)) return fp;
+    for (const k of ["ipamPoolId", "sourceIpamPoolId"]) if (req[k] === from) req[k] = to;
+    return fingerprint(req);
+  } catch {
+    return fp;
+  }
+}
 
 type Kind = ReservationRecord["kind"];
 type AddressRequest = { ipamPoolId: string; address?: string; tags?: Record<string, string> };
@@ -151,8 +168,8 @@ export class Planner {
       }
       // Validate the rest of the spec the way createPool will, on scratch space.
       const check = new Ipam(this.scratch());
-      const info = await check.createPool({ ...request, sourceIpamPoolId: undefined, netmaskLength: undefined, cidrs, ipamPoolId: id });
-      const planned: PoolInfo = { ...info, sourceIpamPoolId: source, poolDepth };
+      const info = await check.createPool({ ...request, sourceIpamPoolId: undefined, netmaskLength: undefined, cidrs, ipamPoolId: scratchId(id) });
+      const planned: PoolInfo = { ...info, ipamPoolId: id, sourceIpamPoolId: source, poolDepth };
       await this.purgeExpired(tx, source, now);
       await tx.putReservation({
         key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source, cidrs, request: fp, pool: JSON.stringify(planned),
@@ -189,7 +206,10 @@ export class Planner {
       await tx.putReservation({ ...held, ...(realId ? { ipamPoolId: realId } : {}), expiresAt: 0 });
       if (realId && realId !== r.ipamPoolId) {
         for (const o of await tx.listReservations(r.ipamPoolId)) {
-          await tx.putReservation({ ...o, spacePoolId: realId, ipamPoolId: o.ipamPoolId === r.ipamPoolId ? realId : o.ipamPoolId });
+          // The request it was planned for named the planned id; the same request now names the real one.
+          await tx.putReservation({
+            ...o, spacePoolId: realId, ipamPoolId: o.ipamPoolId === r.ipamPoolId ? realId : o.ipamPoolId, request: renamePool(o.request, r.ipamPoolId, realId),
+          });
         }
       }
     });
@@ -310,9 +330,7 @@ export class Planner {
    */
   private async virtualPool(planned: ReservationRecord, others: string[]): Promise<{ ipam: Ipam; id: string }> {
     const shape = `${planned.pool}\n${planned.cidrs.join(",")}`;
-    // The scratch allocator takes our id format (ipam-pool- and 17 hex digits); a cloud's own ids (Alibaba's are
-    // alphanumeric) stand in under a stable id of that format.
-    const id = /^ipam-pool-[0-9a-f]{17}$/.test(planned.ipamPoolId) ? planned.ipamPoolId : plannedPoolId("remote", planned.ipamPoolId);
+    const id = scratchId(planned.ipamPoolId);
     let v = this.virtual.get(planned.ipamPoolId);
     if (!v || v.shape !== shape) {
       const info = JSON.parse(planned.pool!) as PoolInfo;
@@ -328,7 +346,8 @@ export class Planner {
     }
     for (const cidr of want) {
       if (v.applied.has(cidr)) continue;
-      const a = await v.ipam.allocate({ ipamPoolId: id, cidr }).catch(() => undefined);
+      // As a carve-out (type ipam-pool): space promised to others is exempt from the tags an allocation must carry.
+      const a = await v.ipam.allocate({ ipamPoolId: id, cidr, resourceType: "ipam-pool" }).catch(() => undefined);
       if (a) v.applied.set(cidr, a.ipamPoolAllocationId);
     }
     return { ipam: v.ipam, id };
