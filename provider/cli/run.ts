@@ -61,12 +61,14 @@ export async function main(argv: string[]): Promise<number> {
     case "preview": {
       const r = await stack.preview({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ changeSummary: r.changeSummary, steps: planned(events) }, null, 2) + "\n");
+      else summary("Planned", planned(events).map((s) => ({ urn: s.urn, values: s.inputs })));
       break;
     }
     case "up": {
       if (!a.skipPreview) await stack.preview({ diff: true, onOutput, expectNoChanges: a.expectNoChanges });
       const r = await stack.up({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ summary: r.summary.resourceChanges, outputs: plain(r.outputs) }, null, 2) + "\n");
+      else summary("Allocated", events.filter((e) => e.resOutputsEvent).map((e) => ({ urn: e.resOutputsEvent!.metadata.urn, values: e.resOutputsEvent!.metadata.new?.outputs ?? {} })));
       break;
     }
     case "refresh": await stack.refresh({ onOutput, onEvent }); break;
@@ -76,6 +78,16 @@ export async function main(argv: string[]): Promise<number> {
     default: throw new Error(`unknown command ${a.command}`);
   }
   return 0;
+}
+
+/** One line per IPAM resource: its name and the CIDRs (or address) it has. */
+function summary(title: string, rows: { urn: string; values: Record<string, any> }[]): void {
+  const lines = rows.filter((r) => r.urn.includes("dynamic/ipam:")).map((r) => {
+    const v = r.values;
+    const what = v.publicIp ?? v.cidr ?? (Array.isArray(v.cidrs) ? v.cidrs.join(", ") : v.cidrs);
+    return `  ${r.urn.split("::").pop()!.padEnd(24)} ${String(what ?? "(unknown)")}${v.planNote ? `   (${v.planNote})` : ""}`;
+  });
+  if (lines.length) process.stdout.write(`\n${title} CIDRs:\n${lines.sort().join("\n")}\n`);
 }
 
 const plain = (o: auto.OutputMap) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
