@@ -105,9 +105,13 @@ export async function create(inputs: Props) {
 }
 
 export async function read(id: string, props: Props) {
-  const { ipam, backend } = context();
+  const { ipam, backend, planner } = context();
   const a = backend.kind === "local" || !props.ipamPoolId ? await ipam.findAllocation(id) : await backend.getAllocation(props.ipamPoolId, id);
-  if (!a) return {};
+  if (!a) {
+    // Gone outside Pulumi: a new resource of this name must not reuse its ClientToken (a cloud would replay the deleted one).
+    if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
+    return {};
+  }
   return {
     id,
     props: defined({

@@ -48,7 +48,10 @@ export async function check(olds: Props, news: Props) {
 }
 
 export async function diff(_id: string, olds: Props, news: Props) {
-  const replaces = REPLACING.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  // A cloud assigns the pool's id at create, so the state's id differs from the planned one check() carries
+  // forward; within one plan (same nonce) that is the same pool, not a change.
+  const samePlan = !!olds.planNonce && olds.planNonce === news.planNonce;
+  const replaces = REPLACING.filter((k) => !(k === "ipamPoolId" && samePlan)).filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   if (!(olds.cidrs ?? []).every((c: string) => (news.cidrs ?? []).includes(c))) replaces.push("cidrs");
   const changes = ["description", "tags", ...RULES, "cidrs"].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace: false };
@@ -69,10 +72,15 @@ export async function create(inputs: Props) {
 }
 
 export async function read(id: string, props: Props) {
-  const { backend } = context();
+  const { backend, planner } = context();
+  // Gone outside Pulumi: a new resource of this name must not reuse its ClientToken (a cloud would replay the deleted one).
+  const gone = async () => {
+    if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
+    return {};
+  };
   try {
     const found = await backend.getPool(id);
-    if (!found) return {};
+    if (!found) return gone();
     const { allocationStrategy, ...info } = found;
     // Refresh: report what the store says for the fields this resource has. Import (no props): everything set.
     const importing = !props.ipamPoolId;
@@ -84,7 +92,7 @@ export async function read(id: string, props: Props) {
     if (importing && allocationStrategy !== "first-fit") out.allocationStrategy = allocationStrategy;
     return { id, props: defined(out) };
   } catch (e) {
-    if (notFound(e, "InvalidIpamPoolId.NotFound")) return {};
+    if (notFound(e, "InvalidIpamPoolId.NotFound")) return gone();
     throw e;
   }
 }
