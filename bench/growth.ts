@@ -67,8 +67,9 @@ async function main(): Promise<void> {
   const memory = {
     allocations: count, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external,
     baselineRssBytes: base.rss, baselineHeapUsedBytes: base.heapUsed,
-    bytesPerAllocation: Math.round((mem.heapUsed - base.heapUsed) / count),
-    records: { allocations: store.allocations.size, freeBlocks: [...(store.free.get(pool.ipamPoolId)?.values() ?? [])].reduce((s, t) => s + t.size, 0) },
+    // Typed arrays live outside the JS heap: count both.
+    bytesPerAllocation: Math.round((mem.heapUsed + mem.external - base.heapUsed - base.external) / count),
+    records: { allocations: store.allocations.count(pool.ipamPoolId), freeBlocks: [...(store.free.get(pool.ipamPoolId)?.values() ?? [])].reduce((s, t) => s + t.size, 0) },
   };
   log(`growth: at ${count} allocations rss ${(mem.rss / 1e6).toFixed(0)} MB, heap used ${(mem.heapUsed / 1e6).toFixed(0)} MB (process before the pool: rss ${(base.rss / 1e6).toFixed(0)} MB)`);
   emit({

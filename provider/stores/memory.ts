@@ -7,6 +7,7 @@ import BTree from "sorted-btree";
 import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
+import { AllocationTable } from "./memory-allocations";
 import { Mutex } from "./mutex";
 
 const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
@@ -67,29 +68,17 @@ class MemoryTx implements StoreTx {
     return out;
   }
 
-  getAllocation(id: string) { const a = this.s.allocations.get(id); return a && { ...a }; }
+  getAllocation(id: string) { return this.s.allocations.get(id); }
   putAllocation(a: AllocationRecord) {
-    const old = this.s.allocations.get(a.ipamPoolAllocationId);
-    this.s.allocations.set(a.ipamPoolAllocationId, { ...a });
-    let ids = this.s.byPool.get(a.ipamPoolId);
-    if (!ids) this.s.byPool.set(a.ipamPoolId, (ids = new Set()));
-    ids.add(a.ipamPoolAllocationId);
-    this.undo.push(() => {
-      if (old) this.s.allocations.set(a.ipamPoolAllocationId, old);
-      else { this.s.allocations.delete(a.ipamPoolAllocationId); this.s.byPool.get(a.ipamPoolId)?.delete(a.ipamPoolAllocationId); }
-    });
+    const old = this.s.allocations.put(a);
+    this.undo.push(() => { this.s.allocations.delete(a.ipamPoolAllocationId); if (old) this.s.allocations.put(old); });
   }
   deleteAllocation(id: string) {
-    const old = this.s.allocations.get(id);
-    if (!old) return;
-    this.s.allocations.delete(id);
-    this.s.byPool.get(old.ipamPoolId)?.delete(id);
-    this.undo.push(() => { this.s.allocations.set(id, old); this.s.byPool.get(old.ipamPoolId)?.add(id); });
+    const old = this.s.allocations.delete(id);
+    if (old) this.undo.push(() => this.s.allocations.put(old));
   }
-  listAllocations(poolId: string) {
-    return [...(this.s.byPool.get(poolId) ?? [])].map((id) => ({ ...this.s.allocations.get(id)! }));
-  }
-  countAllocations(poolId: string) { return this.s.byPool.get(poolId)?.size ?? 0; }
+  listAllocations(poolId: string) { return this.s.allocations.list(poolId); }
+  countAllocations(poolId: string) { return this.s.allocations.count(poolId); }
 
   getAddress(id: string) { const a = this.s.addresses.get(id); return a && clone(a); }
   putAddress(a: AddressRecord) {
@@ -130,8 +119,7 @@ export class MemoryStore implements Store {
   readonly kind = "memory";
   readonly pools = new Map<string, PoolRecord>();
   readonly free = new Map<string, Map<number, BTree<bigint, true>>>();
-  readonly allocations = new Map<string, AllocationRecord>();
-  readonly byPool = new Map<string, Set<string>>();
+  readonly allocations = new AllocationTable();
   readonly addresses = new Map<string, AddressRecord>();
   readonly tokens = new Map<string, TokenRecord>();
   readonly reservations = new Map<string, ReservationRecord>();
