@@ -22,6 +22,10 @@ async function poolFor(p: Props): Promise<string> {
 }
 
 export async function check(olds: Props, news: Props) {
+  if (context().backend.kind === "alicloud") {
+    // Fail in preview, not half-way through up: Alibaba's EIP API takes no IPAM pool.
+    return checkFailure(new IpamError("UnsupportedOperation", "Alibaba Cloud cannot allocate an Elastic IP from an IPAM pool (AllocateEipAddress has no IPAM pool parameter); remove the ElasticIp, or allocate the EIP with the Pulumi alicloud provider (alicloud.ecs.EipAddress)."));
+  }
   if (isUnknown([news.ipamPoolId, news.address])) return { inputs: { ...news, publicIp: UNKNOWN } };
   if (olds.publicIp && olds.publicIp !== UNKNOWN && (olds.requestedPoolId ?? "") === (news.ipamPoolId ?? "") && (olds.address ?? "") === (news.address ?? "")) {
     return { inputs: { ...news, requestedPoolId: news.ipamPoolId ?? "", ipamPoolId: olds.ipamPoolId, publicIp: olds.publicIp, planNonce: olds.planNonce ?? "" } };

@@ -218,9 +218,12 @@ describe("an ElasticIp on the alicloud backend", () => {
   });
   afterAll(() => cleanup(p));
 
-  test("up fails with UnsupportedOperation saying what Alibaba lacks and what to use instead", async () => {
+  test("preview already fails with UnsupportedOperation saying what Alibaba lacks and what to use instead; up changes nothing", async () => {
     const pools = async () => (await vpcIpamList(server, "ListIpamPools", "IpamPools", { RegionId: REGION, IpamScopeId: scopeId })).map((x) => x.IpamPoolId);
     const before = await pools();
+    const pv = run(p, ["preview"]);
+    expect(pv.code).not.toBe(0);
+    expect(pv.stdout + pv.stderr).toMatch(/UnsupportedOperation: Alibaba Cloud cannot allocate an Elastic IP from an IPAM pool/);
     const r = run(p, ["up"]);
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/UnsupportedOperation: Alibaba Cloud cannot allocate an Elastic IP from an IPAM pool/);
