@@ -297,8 +297,10 @@ export class Planner {
   private async stillAvailable(tx: StoreTx, view: View, space: string, r: ReservationRecord, tokenKey: string): Promise<boolean> {
     const cidrs = r.cidrs;
     if (view.used) {
-      // A cloud pool: ours if a commit of it may already have reached the API (its token makes that call idempotent), else if unused.
-      if (r.committing) return true;
+      // A cloud pool: ours if a commit of it may already have reached the API (committing) or did (held: a crash
+      // can come between the API's answer and the stack's checkpoint); its token makes repeating the call
+      // idempotent. Otherwise ours if unused.
+      if (r.committing || r.expiresAt === 0) return true;
       const mine = cidrs.map((c) => parseCidr(familyOf(c), c));
       return !view.used.some((u) => mine.some((m) => overlaps(familyOf(u) === "ipv4" ? 32 : 128, m, parseCidr(familyOf(u), u))));
     }
