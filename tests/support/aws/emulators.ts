@@ -6,6 +6,12 @@
  *   ec2Endpoint  cloudemu (`cloudemu serve`, Go): EC2 IPAM — CreateIpam ... DeleteIpamPool.
  *                null when cloudemu is not installed (the Go module proxy refuses
  *                it on this workplace; see docs/emulators-aws.md): callers skip then.
+ *   fakecloudEndpoint  fakecloud (crates.io, `fakecloud --addr`): EC2 IPAM and the
+ *                rest of EC2, started with { fakecloud: true }.
+ *   endpoint     with { fakecloud: true }: the one EC2 endpoint the AWS backend is
+ *                given — tests/support/aws/ec2-shim.ts, which routes Elastic IPs to
+ *                moto and IPAM to fakecloud and fills fakecloud's IPAM gaps (listed
+ *                in docs/emulators-aws.md); `shim` drives its request log and faults.
  *
  * Both are installed by scripts/install-aws-emulators.sh into the cache
  * ($PULUMI_IPAM_CACHE or ~/.cache/pulumi-ipam) at the versions in versions.env.
@@ -29,6 +35,12 @@ export interface AwsEmulators {
   ec2Endpoint: string | null;
   /** moto_server's endpoint (Elastic IPs). */
   eipEndpoint: string;
+  /** fakecloud's endpoint (EC2 IPAM), or null unless started with { fakecloud: true }. */
+  fakecloudEndpoint: string | null;
+  /** The EC2 endpoint for the AWS backend (the shim over fakecloud and moto), or null unless started with { fakecloud: true }. */
+  endpoint: string | null;
+  /** The shim's test controls (null without it). */
+  shim: ShimControl | null;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** What a child process (a Pulumi program, the provider) needs in its environment. */
@@ -38,14 +50,33 @@ export interface AwsEmulators {
   stop(): Promise<void>;
 }
 
-function versions(): { MOTO_VERSION: string; CLOUDEMU_VERSION: string } {
+export interface ShimFault {
+  action: string;
+  /** How many of the next matching requests it applies to. */
+  times: number;
+  /** Answer this error code (HTTP `status`, default 400) instead of calling the emulator. */
+  code?: string;
+  status?: number;
+  message?: string;
+  /** Or: replace this text by that in the next successful answers that contain it (e.g. a state). */
+  replace?: [string, string];
+}
+
+export interface ShimControl {
+  requests(): Promise<{ action: string; params: Record<string, string> }[]>;
+  faults(f: ShimFault[]): Promise<void>;
+  /** Forget recorded requests and pending faults. */
+  clear(): Promise<void>;
+}
+
+function versions(): { MOTO_VERSION: string; CLOUDEMU_VERSION: string; FAKECLOUD_VERSION: string } {
   const text = fs.readFileSync(path.join(__dirname, "versions.env"), "utf8");
   const get = (k: string) => {
     const m = new RegExp(`^${k}=(\\S+)`, "m").exec(text);
     if (!m) throw new Error(`${k} missing from tests/support/aws/versions.env`);
     return m[1];
   };
-  return { MOTO_VERSION: get("MOTO_VERSION"), CLOUDEMU_VERSION: get("CLOUDEMU_VERSION") };
+  return { MOTO_VERSION: get("MOTO_VERSION"), CLOUDEMU_VERSION: get("CLOUDEMU_VERSION"), FAKECLOUD_VERSION: get("FAKECLOUD_VERSION") };
 }
 
 function cacheDir(): string {
@@ -58,6 +89,19 @@ export function motoServerPath(): string {
 
 export function cloudemuPath(): string {
   return path.join(cacheDir(), `cloudemu-${versions().CLOUDEMU_VERSION}`, "bin", "cloudemu");
+}
+
+export function fakecloudPath(): string {
+  return path.join(cacheDir(), `fakecloud-${versions().FAKECLOUD_VERSION}`, "bin", "fakecloud");
+}
+
+/** Whether fakecloud is installed: for choosing describe or describe.skip at collection time. */
+export function fakecloudInstalled(): boolean {
+  return isExecutable(fakecloudPath());
+}
+
+export function fakecloudMissingReason(): string {
+  return `fakecloud ${versions().FAKECLOUD_VERSION} is not installed at ${fakecloudPath()}; run scripts/install-aws-emulators.sh (a cargo build, ~20-60 min once)`;
 }
 
 /** Whether cloudemu is installed: for choosing describe or describe.skip at collection time. */
@@ -115,9 +159,12 @@ function killGroup(c: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
-// "$@" is the server's command line. The server gets /dev/null for stdin; the
-// shell waits for EOF on its own stdin (our pipe), then stops the server.
-const WATCHDOG = '"$@" </dev/null & pid=$!; cat >/dev/null; kill -TERM "$pid" 2>/dev/null; wait "$pid"';
+// "$@" is the server's command line. The server gets /dev/null for stdin; a
+// subshell waits for EOF on the shell's stdin (our pipe), then stops the server.
+// The shell itself waits for the server, so a server that dies (a bad flag, a
+// port taken) ends the watchdog too and waitForHttp reports it at once.
+// (`<&0`: without it bash gives a background job /dev/null for stdin.)
+const WATCHDOG = '"$@" </dev/null & pid=$!; { cat >/dev/null; kill -TERM "$pid" 2>/dev/null; } <&0 & wait "$pid"';
 
 interface Server {
   child: ChildProcess;
@@ -125,12 +172,13 @@ interface Server {
   stop(): Promise<void>;
 }
 
-function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv): Server {
+function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Server {
   installExitHook();
   const child = spawn("bash", ["-c", WATCHDOG, "watchdog", cmd, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     detached: true, // own process group, so the exit hook can kill the server with its shell
     env,
+    cwd,
   });
   live.add(child);
   let out = "";
@@ -145,8 +193,8 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv): Server {
     child,
     output: () => out,
     async stop() {
+      child.stdin!.end(); // also ends the EOF-waiting subshell when the server is already gone
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin!.end();
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
@@ -199,6 +247,8 @@ async function startWithFreePort(
 export interface StartOptions {
   /** Throw instead of returning ec2Endpoint null when cloudemu is not installed. */
   requireIpam?: boolean;
+  /** Also start fakecloud and the shim (`endpoint`); throws when fakecloud is not installed. */
+  fakecloud?: boolean;
 }
 
 export async function startAwsEmulators(opts: StartOptions = {}): Promise<AwsEmulators> {
@@ -242,9 +292,38 @@ export async function startAwsEmulators(opts: StartOptions = {}): Promise<AwsEmu
     }
     const env: Record<string, string> = { ...fakeAwsEnv(), IPAM_TEST_AWS_EIP_ENDPOINT: m.endpoint };
     if (ec2Endpoint) env.IPAM_TEST_AWS_EC2_ENDPOINT = ec2Endpoint;
+    let fakecloudEndpoint: string | null = null;
+    let endpoint: string | null = null;
+    let shim: ShimControl | null = null;
+    if (opts.fakecloud) {
+      if (!fakecloudInstalled()) throw new Error(fakecloudMissingReason());
+      // Every service in memory; warn-level logs only. /_fakecloud/health answers once it serves.
+      const f = await startWithFreePort(
+        "fakecloud",
+        (port) => launch(fakecloudPath(), ["--addr", `127.0.0.1:${port}`, "--region", AWS_TEST_REGION, "--log-level", "warn"], childEnv),
+        "/_fakecloud/health",
+      );
+      servers.push(f.server);
+      fakecloudEndpoint = f.endpoint;
+      const root = path.resolve(__dirname, "../../..");
+      const s = await startWithFreePort(
+        "ec2-shim",
+        (port) => launch(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "ec2-shim.ts")],
+          { ...childEnv, SHIM_PORT: String(port), SHIM_IPAM_URL: f.endpoint, SHIM_EIP_URL: m.endpoint }, root),
+        "/_shim/health",
+      );
+      servers.push(s.server);
+      endpoint = s.endpoint;
+      shim = shimControl(s.endpoint);
+      env.IPAM_TEST_AWS_FAKECLOUD_ENDPOINT = f.endpoint;
+      env.IPAM_TEST_AWS_ENDPOINT = s.endpoint;
+    }
     return {
       ec2Endpoint,
       eipEndpoint: m.endpoint,
+      fakecloudEndpoint,
+      endpoint,
+      shim,
       region: AWS_TEST_REGION,
       credentials: { ...AWS_TEST_CREDENTIALS },
       env,
@@ -255,6 +334,18 @@ export async function startAwsEmulators(opts: StartOptions = {}): Promise<AwsEmu
     await stopAll();
     throw e;
   }
+}
+
+function shimControl(base: string): ShimControl {
+  const post = async (p: string, body: unknown) => {
+    const r = await fetch(base + p, { method: "POST", body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`ec2-shim ${p}: HTTP ${r.status}`);
+  };
+  return {
+    requests: async () => (await fetch(base + "/_shim/requests")).json() as Promise<{ action: string; params: Record<string, string> }[]>,
+    faults: (f) => post("/_shim/faults", f),
+    clear: () => post("/_shim/clear", {}),
+  };
 }
 
 function fakeAwsEnv(): Record<string, string> {
