@@ -112,11 +112,16 @@ export async function read(id: string, props: Props) {
     if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
     return {};
   }
+  // Cloud APIs keep no tags, type or resource id on these allocations (EC2 reports every one as custom):
+  // there, what the resource says stands; the local store keeps them, so it is the truth.
+  const local = backend.kind === "local";
   return {
     id,
     props: defined({
       ...props, ipamPoolId: a.ipamPoolId, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId,
-      description: a.description, tags: a.resourceTags, resourceType: a.resourceType, resourceId: a.resourceId,
+      description: local ? a.description : a.description ?? props.description,
+      tags: local ? a.resourceTags : props.tags, resourceType: local ? a.resourceType : props.resourceType ?? a.resourceType,
+      resourceId: local ? a.resourceId : props.resourceId,
     }),
   };
 }

@@ -152,13 +152,9 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
       expect(after["nat-gateway"].outputs.publicIp).toBe(before["nat-gateway"].outputs.publicIp);
     });
 
-    // KNOWN PROBLEM, outside the backend (provider/pulumi/allocation.ts read()): refresh copies the
-    // allocation's resourceType and tags from backend.getAllocation, and EC2 keeps neither for an
-    // AllocateIpamPoolCidr allocation (always ResourceType custom, no tags). So after a refresh
-    // every allocation with resourceType "vpc" or tags differs from its inputs, and the next
-    // preview/up REPLACES it (new CIDR). Marked failing so it flips when read() keeps what the
-    // backend cannot report (e.g. `tags: a.resourceTags ?? props.tags`, resourceType likewise).
-    test.failing("after refresh, a preview still shows no change", () => {
+    // EC2 keeps neither resourceType nor tags on an AllocateIpamPoolCidr allocation: read() keeps the
+    // resource's own, so a refresh does not turn into replacements with new CIDRs.
+    test("after refresh, a preview still shows no change", () => {
       const r = run(p, ["preview", "--json", "--expect-no-changes"]);
       if (r.code !== 0) throw new Error(`preview after refresh wants changes:\n${r.stdout}\n${r.stderr}`);
       expect(r.json.steps.every((s: any) => s.op === "same")).toBe(true);
