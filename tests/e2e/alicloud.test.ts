@@ -10,9 +10,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { blockRange, familyOf, overlaps, parseCidr } from "../../provider/core/cidr";
+import { blockRange, parseCidr } from "../../provider/core/cidr";
 import { ContractServerProcess, spawnContractServer, vpcIpam, vpcIpamList } from "../support/alicloud/launch";
-import { cleanup, exportState, plannedByName, project, Project, reapPlugins, ROOT, run, start } from "../support/pulumi";
+import { cleanup, exportState, plannedByName, project, Project, reapPlugins, ROOT, run, start, expectDisjoint } from "../support/pulumi";
 
 const EXAMPLE = path.join(ROOT, "examples/alicloud");
 const REGION = "cn-hangzhou";
@@ -42,13 +42,6 @@ function alicloudProject(source = EXAMPLE): Project {
     ALIBABA_CLOUD_ACCESS_KEY_ID: server.accessKeyId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: server.accessKeySecret,
   });
-}
-
-function expectDisjoint(cidrs: string[]): void {
-  const blocks = cidrs.map((c) => ({ c, fam: familyOf(c), b: parseCidr(familyOf(c), c) }));
-  for (const [i, x] of blocks.entries()) for (const y of blocks.slice(i + 1)) {
-    if (x.fam === y.fam) expect(overlaps(x.fam === "ipv4" ? 32 : 128, x.b, y.b) ? `${x.c} overlaps ${y.c}` : "").toBe("");
-  }
 }
 
 const ours = (p: Project) => exportState(p).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/ipam:"));

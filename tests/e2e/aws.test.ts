@@ -13,21 +13,14 @@ import {
   CreateIpamCommand, DescribeAddressesCommand, DescribeIpamPoolsCommand, EC2Client, GetIpamPoolAllocationsCommand,
 } from "@aws-sdk/client-ec2";
 import * as path from "node:path";
-import { contains, familyOf, overlaps, parseCidr } from "../../provider/core/cidr";
+import { contains, parseCidr } from "../../provider/core/cidr";
 import { fakecloudInstalled, fakecloudMissingReason, startAwsEmulators, type AwsEmulators } from "../support/aws/emulators";
-import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start } from "../support/pulumi";
+import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start, expectDisjoint } from "../support/pulumi";
 
 const EXAMPLE = path.join(ROOT, "examples/aws");
 const ALLOCATIONS = ["vpc-east-app", "vpc-east-data", "vpc-west-app", "vpc-west-edge", "v6-east", "v6-west"];
 const POOLS = ["corp", "corp-us-east-1", "corp-eu-west-1", "corp-v6", "public"];
 const RESOURCES = POOLS.length + ALLOCATIONS.length + 1;
-
-function expectDisjoint(cidrs: string[]): void {
-  const blocks = cidrs.map((c) => ({ c, fam: familyOf(c), b: parseCidr(familyOf(c), c) }));
-  for (const [i, x] of blocks.entries()) for (const y of blocks.slice(i + 1)) {
-    if (x.fam === y.fam) expect(overlaps(x.fam === "ipv4" ? 32 : 128, x.b, y.b) ? `${x.c} overlaps ${y.c}` : "").toBe("");
-  }
-}
 
 const ipamResources = (p: Project) => exportState(p).filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/ipam:"));
 const byName = (p: Project) => Object.fromEntries(ipamResources(p).map((r) => [r.urn.split("::").pop(), r]));

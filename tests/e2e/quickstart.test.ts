@@ -1,17 +1,10 @@
 /** The local quickstart through the real Pulumi CLI: preview plans, up allocates exactly the plan. */
 import * as path from "node:path";
-import { blockRange, familyOf, overlaps, parseCidr } from "../../provider/core/cidr";
-import { cleanup, exportState, plannedByName, project, Project, ROOT, run, withIpam } from "../support/pulumi";
+import { blockRange, parseCidr } from "../../provider/core/cidr";
+import { cleanup, exportState, plannedByName, project, Project, ROOT, run, withIpam, expectDisjoint } from "../support/pulumi";
 
 const QUICKSTART = path.join(ROOT, "examples/local-quickstart");
 const ALLOCATIONS = ["vpc-east-app", "vpc-east-data", "vpc-west-app", "vpc-west-edge", "v6-east", "v6-west"];
-
-function expectDisjoint(cidrs: string[]): void {
-  const blocks = cidrs.map((c) => ({ c, fam: familyOf(c), b: parseCidr(familyOf(c), c) }));
-  for (const [i, x] of blocks.entries()) for (const y of blocks.slice(i + 1)) {
-    if (x.fam === y.fam) expect(overlaps(x.fam === "ipv4" ? 32 : 128, x.b, y.b) ? `${x.c} overlaps ${y.c}` : "").toBe("");
-  }
-}
 
 describe("local quickstart, real Pulumi CLI on a file backend", () => {
   let p: Project;

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { familyOf, overlaps, parseCidr } from "../../provider/core/cidr";
 import { Ipam } from "../../provider/core/ipam";
 import { SqliteStore } from "../../provider/stores/sqlite";
 
@@ -80,4 +81,12 @@ export function exportState(p: Project): any[] {
 export function cleanup(p: Project): void {
   reapPlugins(p);
   fs.rmSync(p.dir, { recursive: true, force: true });
+}
+
+/** Fails naming the first two CIDRs of one family that overlap. */
+export function expectDisjoint(cidrs: string[]): void {
+  const blocks = cidrs.map((c) => ({ c, fam: familyOf(c), b: parseCidr(familyOf(c), c) }));
+  for (const [i, x] of blocks.entries()) for (const y of blocks.slice(i + 1)) {
+    if (x.fam === y.fam) expect(overlaps(x.fam === "ipv4" ? 32 : 128, x.b, y.b) ? `${x.c} overlaps ${y.c}` : "").toBe("");
+  }
 }
