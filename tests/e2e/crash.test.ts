@@ -4,6 +4,7 @@
  * the stack (0 leaked, 0 duplicated), thanks to the deterministic
  * ClientToken kept with each resource's plan reservation.
  */
+import Database from "better-sqlite3";
 import * as path from "node:path";
 import { cleanup, exportState, project, Project, reapPlugins, ROOT, run, start, withIpam } from "../support/pulumi";
 
@@ -30,6 +31,23 @@ async function audit(p: Project): Promise<{ leaked: string[]; duplicated: string
   return { leaked, duplicated, managed: state.length };
 }
 
+/** Resolves once the store holds at least n allocations (polled every 5 ms), or when `done` settles first. */
+async function untilAllocations(p: Project, n: number, done: Promise<number>): Promise<void> {
+  let finished = false;
+  void done.then(() => { finished = true; });
+  while (!finished) {
+    try {
+      const db = new Database(p.store, { readonly: true, fileMustExist: true });
+      try {
+        if ((db.prepare("SELECT count(*) AS n FROM ipam_allocations").get() as { n: number }).n >= n) return;
+      } finally {
+        db.close();
+      }
+    } catch { /* not created yet */ }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe("kill -9 of pulumi up, then cancel and re-run", () => {
   let p: Project;
   beforeAll(() => { p = project(path.join(ROOT, "examples/local-quickstart")); });
@@ -40,9 +58,14 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const report: string[] = [];
     for (let t = 0; t < TRIALS; t++) {
+      // Even trials: a random moment. Odd trials: right after the k-th allocation commits in the store,
+      // which is the window between allocating and Pulumi's checkpoint that the ClientToken must cover.
       const delay = 2500 + Math.floor(rand() * 7000);
+      const k = 1 + Math.floor(rand() * 8);
       const up = start(p, ["up"]);
-      await new Promise((r) => setTimeout(r, delay));
+      const moment = t % 2 === 0 ? `after ${delay} ms` : `at allocation #${k} in the store`;
+      if (t % 2 === 0) await new Promise((r) => setTimeout(r, delay));
+      else await untilAllocations(p, k, up.done);
       up.kill();
       await up.done;
       reapPlugins(p);
@@ -51,9 +74,9 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
       const cancel = run(p, ["cancel"]);
       expect(cancel.code).toBe(0);
       const again = run(p, ["up"]);
-      if (again.code !== 0) throw new Error(`trial ${t} (kill after ${delay} ms): re-run failed:\n${again.stdout}\n${again.stderr}`);
+      if (again.code !== 0) throw new Error(`trial ${t} (killed ${moment}): re-run failed:\n${again.stdout}\n${again.stderr}`);
       const a = await audit(p);
-      report.push(`trial ${t}: killed after ${delay} ms with ${inFlight} allocation(s) not yet in the stack; after re-run ${a.managed} resources, leaked ${a.leaked.length}, duplicated ${a.duplicated.length}`);
+      report.push(`trial ${t}: killed ${moment} with ${inFlight} allocation(s) not yet in the stack; after re-run ${a.managed} resources, leaked ${a.leaked.length}, duplicated ${a.duplicated.length}`);
       expect(a).toEqual({ leaked: [], duplicated: [], managed: 12 });
       expect(run(p, ["destroy"]).code).toBe(0);
       const after = await audit(p);
