@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { blockRange, parseCidr } from "../../provider/core/cidr";
 import { ContractServerProcess, spawnContractServer, vpcIpam, vpcIpamList } from "../support/alicloud/launch";
-import { cleanup, exportState, plannedByName, project, Project, reapPlugins, ROOT, run, start, expectDisjoint } from "../support/pulumi";
+import { cleanup, exportState, plannedByName, project, Project, reapPlugins, ROOT, run, start, expectDisjoint, repairCheckpoint } from "../support/pulumi";
 
 const EXAMPLE = path.join(ROOT, "examples/alicloud");
 const REGION = "cn-hangzhou";
@@ -180,6 +180,7 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
       const delay = Date.now() - t0;
       await up.done;
       reapPlugins(p);
+      repairCheckpoint(p);
       const atKill = await audit(p).catch(() => ({ leaked: [] as string[], managed: 0 }));
       const cancel = run(p, ["cancel"]);
       if (cancel.code !== 0) throw new Error(`trial ${t} (kill after ${delay} ms): ${fail("cancel", cancel)}`);

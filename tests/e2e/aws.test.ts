@@ -15,7 +15,7 @@ import {
 import * as path from "node:path";
 import { contains, parseCidr } from "../../provider/core/cidr";
 import { fakecloudInstalled, fakecloudMissingReason, startAwsEmulators, type AwsEmulators } from "../support/aws/emulators";
-import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start, expectDisjoint } from "../support/pulumi";
+import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start, expectDisjoint, repairCheckpoint } from "../support/pulumi";
 
 const EXAMPLE = path.join(ROOT, "examples/aws");
 const ALLOCATIONS = ["vpc-east-app", "vpc-east-data", "vpc-west-app", "vpc-west-edge", "v6-east", "v6-west"];
@@ -180,6 +180,7 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
       up.kill();
       await up.done;
       reapPlugins(p);
+      repairCheckpoint(p);
       expect(reached).toBe(true);
       const made = await cloud(ec2);
       expect(run(p, ["cancel"]).code).toBe(0);

@@ -6,7 +6,7 @@
  */
 import Database from "better-sqlite3";
 import * as path from "node:path";
-import { cleanup, exportState, project, Project, reapPlugins, ROOT, run, start, withIpam } from "../support/pulumi";
+import { cleanup, exportState, project, Project, reapPlugins, ROOT, run, start, withIpam, repairCheckpoint } from "../support/pulumi";
 
 const TRIALS = Number(process.env.IPAM_CRASH_TRIALS ?? 10);
 
@@ -69,6 +69,7 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
       up.kill();
       await up.done;
       reapPlugins(p);
+      repairCheckpoint(p);
       // What the kill left: allocations made but not yet recorded in the stack, which the re-run must adopt.
       const inFlight = (await audit(p).catch(() => ({ leaked: ["(no state yet)"] }))).leaked.length;
       const cancel = run(p, ["cancel"]);

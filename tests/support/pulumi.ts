@@ -90,3 +90,25 @@ export function expectDisjoint(cidrs: string[]): void {
     if (x.fam === y.fam) expect(overlaps(x.fam === "ipv4" ? 32 : 128, x.b, y.b) ? `${x.c} overlaps ${y.c}` : "").toBe("");
   }
 }
+
+/**
+ * After a kill -9: the file backend writes a stack's checkpoint in place, so
+ * a kill during that write can leave it empty ("failed to load checkpoint:
+ * EOF"). Restores it from the backend's own .bak, as a user would; the
+ * resources the lost checkpoint held are then re-adopted by ClientToken.
+ * Returns the checkpoints it restored.
+ */
+export function repairCheckpoint(p: Project): string[] {
+  const restored: string[] = [];
+  const walk = (d: string): void => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) { walk(f); continue; }
+      if (!e.name.endsWith(".json") || !fs.existsSync(`${f}.bak`)) continue;
+      try { JSON.parse(fs.readFileSync(f, "utf8")); } catch { fs.copyFileSync(`${f}.bak`, f); restored.push(f); }
+    }
+  };
+  walk(path.join(p.dir, "state", ".pulumi", "stacks"));
+  return restored;
+}
