@@ -72,10 +72,11 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
       repairCheckpoint(p);
       // What the kill left: allocations made but not yet recorded in the stack, which the re-run must adopt.
       const inFlight = (await audit(p).catch(() => ({ leaked: ["(no state yet)"] }))).leaked.length;
+      // cancel removes the killed update's lock; it has nothing to do when the kill came before the lock
+      // was taken or the stack was reset, so the re-run below is what must succeed.
       const cancel = run(p, ["cancel"]);
-      expect(cancel.code).toBe(0);
       const again = run(p, ["up"]);
-      if (again.code !== 0) throw new Error(`trial ${t} (killed ${moment}): re-run failed:\n${again.stdout}\n${again.stderr}`);
+      if (again.code !== 0) throw new Error(`trial ${t} (killed ${moment}): re-run failed (cancel said: ${cancel.stderr.trim() || "ok"}):\n${again.stdout}\n${again.stderr}`);
       const a = await audit(p);
       report.push(`trial ${t}: killed ${moment} with ${inFlight} allocation(s) not yet in the stack; after re-run ${a.managed} resources, leaked ${a.leaked.length}, duplicated ${a.duplicated.length}`);
       expect(a).toEqual({ leaked: [], duplicated: [], managed: 12 });

@@ -96,6 +96,7 @@ export function expectDisjoint(cidrs: string[]): void {
  * a kill during that write can leave it empty ("failed to load checkpoint:
  * EOF"). Restores it from the backend's own .bak, as a user would; the
  * resources the lost checkpoint held are then re-adopted by ClientToken.
+ * A first checkpoint (no .bak) is removed: the stack starts afresh.
  * Returns the checkpoints it restored.
  */
 export function repairCheckpoint(p: Project): string[] {
@@ -105,8 +106,12 @@ export function repairCheckpoint(p: Project): string[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const f = path.join(d, e.name);
       if (e.isDirectory()) { walk(f); continue; }
-      if (!e.name.endsWith(".json") || !fs.existsSync(`${f}.bak`)) continue;
-      try { JSON.parse(fs.readFileSync(f, "utf8")); } catch { fs.copyFileSync(`${f}.bak`, f); restored.push(f); }
+      if (!e.name.endsWith(".json")) continue;
+      try { JSON.parse(fs.readFileSync(f, "utf8")); } catch {
+        // The first checkpoint has no .bak: the stack held nothing yet, so it starts afresh.
+        if (fs.existsSync(`${f}.bak`)) fs.copyFileSync(`${f}.bak`, f); else fs.rmSync(f);
+        restored.push(f);
+      }
     }
   };
   walk(path.join(p.dir, "state", ".pulumi", "stacks"));
