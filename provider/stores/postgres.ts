@@ -10,7 +10,7 @@ import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import {
-  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, LOWEST_FREE_ANYWHERE,
+  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
   lowestFreeSql, MIGRATIONS, toBlock,
 } from "./sql";
 
@@ -101,11 +101,11 @@ class PostgresTx implements StoreTx {
 
   async lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Promise<Block | undefined> {
     if (minPrefix > maxPrefix) return undefined;
-    if (from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n)) {
+    if (isWholeSpace(from, to)) {
       const r = await this.rows(LOWEST_FREE_ANYWHERE, [poolId, minPrefix, maxPrefix]);
       return r[0] && toBlock(r[0] as { start: string; prefix: number });
     }
-    const r = await this.rows(lowestFreeSql(minPrefix, maxPrefix, (i) => `$${i}`), [poolId, hexStart(from), hexStart(to)]);
+    const r = await this.rows(lowestFreeSql(minPrefix, maxPrefix), [poolId, hexStart(from), hexStart(to)]);
     return r[0] && toBlock(r[0] as { start: string; prefix: number });
   }
   async hasFree(poolId: string, b: Block) {

@@ -53,9 +53,10 @@ export function decodeAllocation(row: { start: string; prefix: number; body: str
 
 /**
  * One statement returning, for each prefix in [min, max], the lowest free
- * block starting in [from, to]; placeholders are produced by `ph(i)`.
+ * numbered $1 (pool), $2 (from), $3 (to).
  */
-export function lowestFreeSql(min: number, max: number, ph: (i: number) => string): string {
+export function lowestFreeSql(min: number, max: number): string {
+  const ph = (i: number) => `$${i}`;
   const parts: string[] = [];
   for (let p = min; p <= max; p++) {
     parts.push(`SELECT * FROM (SELECT start, prefix FROM ipam_free WHERE pool_id = ${ph(1)} AND prefix = ${p} AND start >= ${ph(2)} AND start <= ${ph(3)} ORDER BY start LIMIT 1) AS p${p}`);
@@ -63,7 +64,9 @@ export function lowestFreeSql(min: number, max: number, ph: (i: number) => strin
   return `SELECT start, prefix FROM (${parts.join(" UNION ALL ")}) AS u ORDER BY start LIMIT 1`;
 }
 
-/** A search over the whole address space (from 0 to the family's last address) reads ipam_free_min. */
+/** A search over a family's whole address space (0 to its last address) can read ipam_free_min instead. */
+export const isWholeSpace = (from: bigint, to: bigint) => from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n);
+
 export const LOWEST_FREE_ANYWHERE =
   "SELECT start, prefix FROM ipam_free_min WHERE pool_id = $1 AND prefix >= $2 AND prefix <= $3 ORDER BY start LIMIT 1";
 /** After adding a free block: it may be the new lowest of its prefix. */

@@ -12,7 +12,7 @@ import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, To
 import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
 import {
-  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, LOWEST_FREE_ANYWHERE,
+  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
   lowestFreeSql, MIGRATIONS, toBlock,
 } from "./sql";
 
@@ -119,11 +119,11 @@ class SqliteTx implements StoreTx {
 
   lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Block | undefined {
     if (minPrefix > maxPrefix) return undefined;
-    if (from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n)) {
+    if (isWholeSpace(from, to)) {
       const r = this.s.stmt(numbered(LOWEST_FREE_ANYWHERE)).get(args(poolId, minPrefix, maxPrefix)) as Row | undefined;
       return r && toBlock(r as { start: string; prefix: number });
     }
-    const r = this.s.stmt(lowestFreeSql(minPrefix, maxPrefix, (i) => ["@pool", "@from", "@to"][i - 1])).get({ pool: poolId, from: hexStart(from), to: hexStart(to) }) as Row | undefined;
+    const r = this.s.stmt(numbered(lowestFreeSql(minPrefix, maxPrefix))).get(args(poolId, hexStart(from), hexStart(to))) as Row | undefined;
     return r && toBlock(r as { start: string; prefix: number });
   }
   hasFree(poolId: string, b: Block) {
