@@ -53,7 +53,7 @@ export function decodeAllocation(row: { start: string; prefix: number; body: str
 
 /**
  * One statement returning, for each prefix in [min, max], the lowest free
- * numbered $1 (pool), $2 (from), $3 (to).
+ * block starting in [from, to]; parameters $1 (pool), $2 (from), $3 (to).
  */
 export function lowestFreeSql(min: number, max: number): string {
   const ph = (i: number) => `$${i}`;
