@@ -15,7 +15,7 @@ import {
 import * as path from "node:path";
 import { contains, parseCidr } from "../../provider/core/cidr";
 import { fakecloudInstalled, fakecloudMissingReason, startAwsEmulators, type AwsEmulators } from "../support/aws/emulators";
-import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start, expectDisjoint, repairCheckpoint } from "../support/pulumi";
+import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start, expectDisjoint, repairCheckpoint, failure } from "../support/pulumi";
 
 const EXAMPLE = path.join(ROOT, "examples/aws");
 const ALLOCATIONS = ["vpc-east-app", "vpc-east-data", "vpc-west-app", "vpc-west-edge", "v6-east", "v6-west"];
@@ -107,7 +107,7 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
 
     test("up allocates exactly what preview showed, in pools EC2 created", async () => {
       const r = run(p, ["up", "--json"]);
-      if (r.code !== 0) throw new Error(`up failed:\n${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0) throw new Error(failure(`up`, r));
       const o = r.json.outputs;
       for (const n of ALLOCATIONS.slice(0, 4)) expect(o.vpcCidrs[n]).toBe(planned[n].cidr);
       expect(o.ipv6Cidrs).toEqual([planned["v6-east"].cidr, planned["v6-west"].cidr]);
@@ -133,7 +133,7 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
     test("refresh reads every pool, allocation and address back from EC2 unchanged", () => {
       const before = byName(p);
       const r = run(p, ["refresh"]);
-      if (r.code !== 0) throw new Error(`refresh failed:\n${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0) throw new Error(failure(`refresh`, r));
       const after = byName(p);
       expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
       for (const n of ALLOCATIONS) expect([after[n].id, after[n].outputs.cidr, after[n].outputs.description]).toEqual([before[n].id, before[n].outputs.cidr, before[n].outputs.description]);
@@ -149,13 +149,13 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
     // resource's own, so a refresh does not turn into replacements with new CIDRs.
     test("after refresh, a preview still shows no change", () => {
       const r = run(p, ["preview", "--json", "--expect-no-changes"]);
-      if (r.code !== 0) throw new Error(`preview after refresh wants changes:\n${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0) throw new Error(failure("preview after refresh (wants changes)", r));
       expect(r.json.steps.every((s: any) => s.op === "same")).toBe(true);
     });
 
     test("destroy releases every allocation and address and deletes every pool in EC2", async () => {
       const r = run(p, ["destroy"]);
-      if (r.code !== 0) throw new Error(`destroy failed:\n${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0) throw new Error(failure(`destroy`, r));
       expect(ipamResources(p)).toEqual([]);
       expect(await cloud(ec2)).toEqual({ pools: [], allocations: [], addresses: [] });
     });
@@ -185,7 +185,7 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
       const made = await cloud(ec2);
       expect(run(p, ["cancel"]).code).toBe(0);
       const again = run(p, ["up"]);
-      if (again.code !== 0) throw new Error(`re-run after kill at ${action} #${n} failed:\n${again.stdout}\n${again.stderr}`);
+      if (again.code !== 0) throw new Error(failure(`re-run after kill at ${action} #${n}`, again));
       const a = await audit(p, ec2);
       process.stdout.write(`killed after ${action} #${n}: EC2 then held ${made.pools.length} pool(s), ${made.allocations.length} allocation(s), ${made.addresses.length} address(es); after the re-run ${a.managed} resources, leaked ${a.leaked.length}, duplicated ${a.duplicated.length}\n`);
       expect(a).toEqual({ leaked: [], missing: [], duplicated: [], managed: RESOURCES });

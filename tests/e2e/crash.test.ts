@@ -6,7 +6,7 @@
  */
 import Database from "better-sqlite3";
 import * as path from "node:path";
-import { cleanup, exportState, project, Project, reapPlugins, ROOT, run, start, withIpam, repairCheckpoint } from "../support/pulumi";
+import { cleanup, exportState, project, Project, reapPlugins, ROOT, run, start, withIpam, repairCheckpoint, failure } from "../support/pulumi";
 
 const TRIALS = Number(process.env.IPAM_CRASH_TRIALS ?? 10);
 
@@ -76,7 +76,7 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
       // was taken or the stack was reset, so the re-run below is what must succeed.
       const cancel = run(p, ["cancel"]);
       const again = run(p, ["up"]);
-      if (again.code !== 0) throw new Error(`trial ${t} (killed ${moment}): re-run failed (cancel said: ${cancel.stderr.trim() || "ok"}):\n${again.stdout}\n${again.stderr}`);
+      if (again.code !== 0) throw new Error(failure(`trial ${t} (killed ${moment}): re-run (cancel said: ${cancel.stderr.trim() || "ok"})`, again));
       const a = await audit(p);
       report.push(`trial ${t}: killed ${moment} with ${inFlight} allocation(s) not yet in the stack; after re-run ${a.managed} resources, leaked ${a.leaked.length}, duplicated ${a.duplicated.length}`);
       expect(a).toEqual({ leaked: [], duplicated: [], managed: 12 });

@@ -42,12 +42,38 @@ export function run(p: Project, args: string[], env: NodeJS.ProcessEnv = {}): Ru
   return out;
 }
 
+/**
+ * A failed command's message with its error lines first: CI keeps only the
+ * head of a long failure, and the engine prints the cause last.
+ */
+export function failure(what: string, r: { code: number | null; stdout: string; stderr: string }): string {
+  const all = `${r.stdout}\n${r.stderr}`;
+  const errors = all.split("\n").filter((l) => /error|Error|failed|panic/.test(l)).slice(0, 15).join("\n");
+  return `${what} failed (${r.code}):\n--- error lines ---\n${errors}\n--- stderr ---\n${r.stderr.slice(-3000)}\n--- stdout ---\n${r.stdout.slice(-3000)}`;
+}
+
+export interface Started {
+  kill: () => void;
+  /** The exit code: -9 when killed. */
+  done: Promise<number>;
+  /** Whether the command has exited on its own or been killed. */
+  exited: () => boolean;
+  /** What it printed so far. */
+  output: () => { stdout: string; stderr: string };
+}
+
 /** Starts a command in its own process group, to be killed with kill -9 at a moment of the test's choosing. */
-export function start(p: Project, args: string[]): { kill: () => void; done: Promise<number> } {
+export function start(p: Project, args: string[]): Started {
   fs.mkdirSync(path.join(p.dir, "state"), { recursive: true });
-  const child = spawn(process.execPath, [RUN, p.dir, ...args], { env: p.env, detached: true, stdio: "ignore" });
-  const done = new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? -9)));
-  return { kill: () => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ } }, done };
+  const child = spawn(process.execPath, [RUN, p.dir, ...args], { env: p.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "", gone = false;
+  child.stdout!.on("data", (d) => { stdout += d; });
+  child.stderr!.on("data", (d) => { stderr += d; });
+  const done = new Promise<number>((resolve) => child.on("exit", (c) => { gone = true; resolve(c ?? -9); }));
+  return {
+    kill: () => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ } },
+    done, exited: () => gone, output: () => ({ stdout, stderr }),
+  };
 }
 
 /** Kills provider processes left running in the project (the CLI starts plugins in their own process groups). */
@@ -92,28 +118,32 @@ export function expectDisjoint(cidrs: string[]): void {
 }
 
 /**
- * After a kill -9: the file backend writes a stack's checkpoint in place, so
- * a kill during that write can leave it empty ("failed to load checkpoint:
- * EOF"). Restores it from the backend's own .bak, as a user would; the
- * resources the lost checkpoint held are then re-adopted by ClientToken.
- * A first checkpoint (no .bak) is removed: the stack starts afresh.
- * Returns the checkpoints it restored.
+ * After a kill -9, what the file backend (gocloud's fileblob) can leave
+ * half-written: it renames each blob into place, but writes the blob's
+ * ".attrs" sidecar (content type, MD5) in place, so a kill there leaves it
+ * empty and every later command fails with "failed to load checkpoint: EOF".
+ * A sidecar that is not JSON is removed (fileblob treats a missing one as
+ * defaults). A stack checkpoint that is not JSON is restored from the
+ * backend's .bak, or removed when it was the first (the stack starts
+ * afresh); the resources it held are re-adopted by ClientToken.
+ * Returns the files it repaired.
  */
 export function repairCheckpoint(p: Project): string[] {
   const restored: string[] = [];
+  const parses = (f: string) => { try { JSON.parse(fs.readFileSync(f, "utf8")); return true; } catch { return false; } };
   const walk = (d: string): void => {
     if (!fs.existsSync(d)) return;
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const f = path.join(d, e.name);
       if (e.isDirectory()) { walk(f); continue; }
-      if (!e.name.endsWith(".json")) continue;
-      try { JSON.parse(fs.readFileSync(f, "utf8")); } catch {
-        // The first checkpoint has no .bak: the stack held nothing yet, so it starts afresh.
-        if (fs.existsSync(`${f}.bak`)) fs.copyFileSync(`${f}.bak`, f); else fs.rmSync(f);
+      if (e.name.endsWith(".attrs")) {
+        if (!parses(f)) { fs.rmSync(f); restored.push(f); }
+      } else if (e.name.endsWith(".json") && f.includes(`${path.sep}stacks${path.sep}`) && !parses(f)) {
+        if (fs.existsSync(`${f}.bak`) && parses(`${f}.bak`)) fs.copyFileSync(`${f}.bak`, f); else fs.rmSync(f);
         restored.push(f);
       }
     }
   };
-  walk(path.join(p.dir, "state", ".pulumi", "stacks"));
+  walk(path.join(p.dir, "state", ".pulumi"));
   return restored;
 }
