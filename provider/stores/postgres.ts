@@ -10,8 +10,8 @@ import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import {
-  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
-  lowestFreeSql, MIGRATIONS, toBlock,
+  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
+  lowestFreeSql, lowestRow, MIGRATIONS, toBlock,
 } from "./sql";
 
 const RETRYABLE = new Set(["40001", "40P01", "23505"]);
@@ -38,8 +38,14 @@ export class PostgresStore implements Store {
         let version: number = r.rows[0]?.version ?? 0;
         if (r.rowCount === 0) await c.query("INSERT INTO ipam_schema (version) VALUES (0)");
         if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this pulumi-ipam (${MIGRATIONS.length}); upgrade pulumi-ipam.`);
-        for (; version < MIGRATIONS.length; version++) for (const sql of MIGRATIONS[version]) await c.query(sql);
-        await c.query("UPDATE ipam_schema SET version = $1", [version]);
+        const from = version;
+        for (; version < MIGRATIONS.length; version++) {
+          for (const sql of MIGRATIONS[version]) {
+            const mine = forDialect(sql, "postgres");
+            if (mine) await c.query(mine);
+          }
+        }
+        if (version !== from) await c.query("UPDATE ipam_schema SET version = $1", [version]);
         await c.query("COMMIT");
       } catch (e) {
         await c.query("ROLLBACK").catch(() => undefined);
@@ -102,8 +108,8 @@ class PostgresTx implements StoreTx {
   async lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Promise<Block | undefined> {
     if (minPrefix > maxPrefix) return undefined;
     if (isWholeSpace(from, to)) {
-      const r = await this.rows(LOWEST_FREE_ANYWHERE, [poolId, minPrefix, maxPrefix]);
-      return r[0] && toBlock(r[0] as { start: string; prefix: number });
+      const r = lowestRow(await this.rows(LOWEST_FREE_ANYWHERE, [poolId, minPrefix, maxPrefix]) as { start: string; prefix: number }[]);
+      return r && toBlock(r);
     }
     const r = await this.rows(lowestFreeSql(minPrefix, maxPrefix), [poolId, hexStart(from), hexStart(to)]);
     return r[0] && toBlock(r[0] as { start: string; prefix: number });
@@ -119,8 +125,7 @@ class PostgresTx implements StoreTx {
   async removeFree(poolId: string, b: Block) {
     const start = hexStart(b.start);
     await this.rows("DELETE FROM ipam_free WHERE pool_id = $1 AND prefix = $2 AND start = $3", [poolId, b.prefix, start]);
-    await this.rows(FREE_MIN_REMOVE[0], [poolId, b.prefix, start]);
-    await this.rows(FREE_MIN_REMOVE[1], [poolId, b.prefix]);
+    await this.rows(FREE_MIN_REMOVE, [poolId, b.prefix, start]);
   }
   async listFree(poolId: string) { return (await this.rows("SELECT start, prefix FROM ipam_free WHERE pool_id = $1", [poolId])).map((r) => toBlock(r as { start: string; prefix: number })); }
 

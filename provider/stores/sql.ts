@@ -7,7 +7,11 @@
 import type { Block } from "../core/cidr";
 import type { AllocationRecord, PoolRecord } from "../core/model";
 
-/** Each entry moves the schema one version up; never edit a shipped entry, append a new one. */
+/**
+ * Each entry moves the schema one version up; never edit a shipped entry,
+ * append a new one. A statement starting with "-- sqlite only" runs on
+ * SQLite alone (see forDialect); every other one runs on both.
+ */
 export const MIGRATIONS: string[][] = [
   [
     `CREATE TABLE ipam_pools (id TEXT PRIMARY KEY, source_id TEXT, body TEXT NOT NULL)`,
@@ -28,7 +32,29 @@ export const MIGRATIONS: string[][] = [
     `CREATE TABLE ipam_free_min (pool_id TEXT NOT NULL, prefix INTEGER NOT NULL, start TEXT NOT NULL, PRIMARY KEY (pool_id, prefix))`,
     `INSERT INTO ipam_free_min (pool_id, prefix, start) SELECT pool_id, prefix, min(start) FROM ipam_free GROUP BY pool_id, prefix`,
   ],
+  // SQLite: the hot tables become clustered on their keys (WITHOUT ROWID), so a commit writes one B-tree page
+  // per table instead of a table page plus an index page: ~40% fewer pages per allocation. PostgreSQL keeps heaps.
+  [
+    ...rebuildWithoutRowid("ipam_free", "pool_id TEXT NOT NULL, prefix INTEGER NOT NULL, start TEXT NOT NULL, PRIMARY KEY (pool_id, prefix, start)", "pool_id, prefix, start"),
+    ...rebuildWithoutRowid("ipam_free_min", "pool_id TEXT NOT NULL, prefix INTEGER NOT NULL, start TEXT NOT NULL, PRIMARY KEY (pool_id, prefix)", "pool_id, prefix, start"),
+    ...rebuildWithoutRowid("ipam_allocations", "id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, start TEXT NOT NULL, prefix INTEGER NOT NULL, body TEXT NOT NULL", "id, pool_id, start, prefix, body"),
+    `-- sqlite only\nCREATE INDEX ipam_allocations_pool ON ipam_allocations (pool_id, start)`,
+  ],
 ];
+
+function rebuildWithoutRowid(table: string, columns: string, names: string): string[] {
+  return [
+    `-- sqlite only\nCREATE TABLE ${table}_new (${columns}) WITHOUT ROWID`,
+    `-- sqlite only\nINSERT INTO ${table}_new (${names}) SELECT ${names} FROM ${table}`,
+    `-- sqlite only\nDROP TABLE ${table}`,
+    `-- sqlite only\nALTER TABLE ${table}_new RENAME TO ${table}`,
+  ];
+}
+
+/** The statement as the given database runs it, or undefined when it is for the other one. */
+export function forDialect(sql: string, dialect: "sqlite" | "postgres"): string | undefined {
+  return sql.startsWith("-- sqlite only\n") && dialect !== "sqlite" ? undefined : sql;
+}
 
 export const hexStart = (v: bigint) => v.toString(16).padStart(32, "0");
 export const fromHex = (s: string) => BigInt(`0x${s}`);
@@ -67,15 +93,29 @@ export function lowestFreeSql(min: number, max: number): string {
 /** A search over a family's whole address space (0 to its last address) can read ipam_free_min instead. */
 export const isWholeSpace = (from: bigint, to: bigint) => from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n);
 
+/*
+ * ipam_free_min holds the lowest free block of each (pool, prefix); start ''
+ * marks a prefix with no free block left. The row is kept rather than
+ * deleted, which saves a statement on every removal.
+ */
 export const LOWEST_FREE_ANYWHERE =
-  "SELECT start, prefix FROM ipam_free_min WHERE pool_id = $1 AND prefix >= $2 AND prefix <= $3 ORDER BY start LIMIT 1";
+  "SELECT start, prefix FROM ipam_free_min WHERE pool_id = $1 AND prefix >= $2 AND prefix <= $3 AND start > ''";
+
+/**
+ * The lowest of LOWEST_FREE_ANYWHERE's rows (one per prefix, so at most 129):
+ * picked here because ORDER BY .. LIMIT 1 made SQLite build a sorter on every
+ * call (24 us against 6 us for reading the rows).
+ */
+export function lowestRow<T extends { start: string }>(rows: T[]): T | undefined {
+  let best: T | undefined;
+  for (const r of rows) if (!best || r.start < best.start) best = r;
+  return best;
+}
 /** After adding a free block: it may be the new lowest of its prefix. */
 export const FREE_MIN_ADD =
-  "INSERT INTO ipam_free_min (pool_id, prefix, start) VALUES ($1, $2, $3) ON CONFLICT (pool_id, prefix) DO UPDATE SET start = CASE WHEN excluded.start < ipam_free_min.start THEN excluded.start ELSE ipam_free_min.start END";
-/** After removing the lowest free block of a prefix: the next one, found with one index seek, or none. */
-export const FREE_MIN_REMOVE = [
-  "UPDATE ipam_free_min SET start = COALESCE((SELECT min(start) FROM ipam_free WHERE pool_id = $1 AND prefix = $2), '') WHERE pool_id = $1 AND prefix = $2 AND start = $3",
-  "DELETE FROM ipam_free_min WHERE pool_id = $1 AND prefix = $2 AND start = ''",
-];
+  "INSERT INTO ipam_free_min (pool_id, prefix, start) VALUES ($1, $2, $3) ON CONFLICT (pool_id, prefix) DO UPDATE SET start = CASE WHEN ipam_free_min.start = '' OR excluded.start < ipam_free_min.start THEN excluded.start ELSE ipam_free_min.start END";
+/** After removing the lowest free block of a prefix: the next one, found with one index seek, or '' for none. */
+export const FREE_MIN_REMOVE =
+  "UPDATE ipam_free_min SET start = COALESCE((SELECT min(start) FROM ipam_free WHERE pool_id = $1 AND prefix = $2), '') WHERE pool_id = $1 AND prefix = $2 AND start = $3";
 
 export const toBlock = (row: { start: string; prefix: number }): Block => ({ start: fromHex(row.start), prefix: Number(row.prefix) });

@@ -12,13 +12,23 @@ import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, To
 import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
 import {
-  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
-  lowestFreeSql, MIGRATIONS, toBlock,
+  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace,
+  LOWEST_FREE_ANYWHERE, lowestFreeSql, lowestRow, MIGRATIONS, toBlock,
 } from "./sql";
 
 /** The shared SQL numbers its parameters $1..$n; better-sqlite3 binds them by name (@p1..) from an object. */
 const numbered = (sql: string) => sql.replace(/\$(\d+)/g, "@p$1");
-const args = (...v: unknown[]) => Object.fromEntries(v.map((x, i) => [`p${i + 1}`, x]));
+const args3 = (p1: unknown, p2: unknown, p3: unknown) => ({ p1, p2, p3 });
+// Rewritten once here, not on every call (the regex showed in profiles).
+const SQL_LOWEST_FREE_ANYWHERE = numbered(LOWEST_FREE_ANYWHERE);
+const SQL_FREE_MIN_ADD = numbered(FREE_MIN_ADD);
+const SQL_FREE_MIN_REMOVE = numbered(FREE_MIN_REMOVE);
+const lowestFreeSqlCache = new Map<number, string>();
+const sqlLowestFree = (min: number, max: number) => {
+  let s = lowestFreeSqlCache.get(min * 256 + max);
+  if (!s) lowestFreeSqlCache.set(min * 256 + max, (s = numbered(lowestFreeSql(min, max))));
+  return s;
+};
 
 export interface SqliteOptions {
   /**
@@ -36,6 +46,10 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly mutex = new Mutex();
   private readonly stmts = new Map<string, Database.Statement>();
+  // Prepared once: exec() would parse them on every transaction.
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
 
   constructor(readonly file: string, opts: SqliteOptions = {}) {
     if (file !== ":memory:") {
@@ -48,6 +62,9 @@ export class SqliteStore implements Store {
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.migrate();
+      this.begin = this.db.prepare("BEGIN IMMEDIATE");
+      this.commit = this.db.prepare("COMMIT");
+      this.rollback = this.db.prepare("ROLLBACK");
     } catch (e) {
       // A refused open (e.g. a schema newer than this code) must not leave the
       // connection and its file descriptors open: the caller never gets a store to close.
@@ -64,8 +81,15 @@ export class SqliteStore implements Store {
       let version = row?.version ?? 0;
       if (!row) this.db.prepare("INSERT INTO ipam_schema (version) VALUES (0)").run();
       if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this pulumi-ipam (${MIGRATIONS.length}); upgrade pulumi-ipam.`);
-      for (; version < MIGRATIONS.length; version++) for (const sql of MIGRATIONS[version]) this.db.exec(sql);
-      this.db.prepare("UPDATE ipam_schema SET version = ?").run(version);
+      const from = version;
+      for (; version < MIGRATIONS.length; version++) {
+        for (const sql of MIGRATIONS[version]) {
+          const mine = forDialect(sql, "sqlite");
+          if (mine) this.db.exec(mine);
+        }
+      }
+      // Written only when it changed: an open of an up-to-date store writes nothing.
+      if (version !== from) this.db.prepare("UPDATE ipam_schema SET version = ?").run(version);
       this.db.exec("COMMIT");
     } catch (e) {
       this.db.exec("ROLLBACK");
@@ -81,13 +105,13 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.begin.run();
       try {
         const out = await fn(new SqliteTx(this));
-        this.db.exec("COMMIT");
+        this.commit.run();
         return out;
       } catch (e) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        if (this.db.inTransaction) this.rollback.run();
         throw e;
       }
     });
@@ -120,10 +144,10 @@ class SqliteTx implements StoreTx {
   lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Block | undefined {
     if (minPrefix > maxPrefix) return undefined;
     if (isWholeSpace(from, to)) {
-      const r = this.s.stmt(numbered(LOWEST_FREE_ANYWHERE)).get(args(poolId, minPrefix, maxPrefix)) as Row | undefined;
-      return r && toBlock(r as { start: string; prefix: number });
+      const r = lowestRow(this.s.stmt(SQL_LOWEST_FREE_ANYWHERE).all(args3(poolId, minPrefix, maxPrefix)) as { start: string; prefix: number }[]);
+      return r && toBlock(r);
     }
-    const r = this.s.stmt(numbered(lowestFreeSql(minPrefix, maxPrefix))).get(args(poolId, hexStart(from), hexStart(to))) as Row | undefined;
+    const r = this.s.stmt(sqlLowestFree(minPrefix, maxPrefix)).get(args3(poolId, hexStart(from), hexStart(to))) as Row | undefined;
     return r && toBlock(r as { start: string; prefix: number });
   }
   hasFree(poolId: string, b: Block) {
@@ -132,13 +156,12 @@ class SqliteTx implements StoreTx {
   addFree(poolId: string, b: Block) {
     const start = hexStart(b.start);
     this.s.stmt("INSERT INTO ipam_free (pool_id, prefix, start) VALUES (?, ?, ?)").run(poolId, b.prefix, start);
-    this.s.stmt(numbered(FREE_MIN_ADD)).run(args(poolId, b.prefix, start));
+    this.s.stmt(SQL_FREE_MIN_ADD).run(args3(poolId, b.prefix, start));
   }
   removeFree(poolId: string, b: Block) {
     const start = hexStart(b.start);
     this.s.stmt("DELETE FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").run(poolId, b.prefix, start);
-    this.s.stmt(numbered(FREE_MIN_REMOVE[0])).run(args(poolId, b.prefix, start));
-    this.s.stmt(numbered(FREE_MIN_REMOVE[1])).run(args(poolId, b.prefix));
+    this.s.stmt(SQL_FREE_MIN_REMOVE).run(args3(poolId, b.prefix, start));
   }
   listFree(poolId: string) { return (this.s.stmt("SELECT start, prefix FROM ipam_free WHERE pool_id = ?").all(poolId) as { start: string; prefix: number }[]).map(toBlock); }
 

@@ -142,6 +142,46 @@ describe("SQLite store", () => {
     rawSqlite(file, (db) => expect(db.prepare("SELECT version FROM ipam_schema").all()).toEqual([{ version: MIGRATIONS.length }]));
   });
 
+  test("a version-3 file with allocations keeps them across the WITHOUT ROWID rebuild (migration 4)", async () => {
+    // The rows a version-3 release wrote: made here by today's code, then copied into a file built with steps 1-3 only.
+    const made = path.join(dir, "made.db");
+    const store = new SqliteStore(made);
+    const ipam = new Ipam(store);
+    const pool = await ipam.createPool({ addressFamily: "ipv4", cidrs: ["10.8.0.0/16"] });
+    const kept: string[] = [];
+    for (const n of [24, 20, 26, 24]) kept.push((await ipam.allocate({ ipamPoolId: pool.ipamPoolId, netmaskLength: n })).cidr);
+    await ipam.release({ ipamPoolId: pool.ipamPoolId, ipamPoolAllocationId: (await ipam.listAllocations(pool.ipamPoolId))[0].ipamPoolAllocationId });
+    const before = await ipam.utilization(pool.ipamPoolId);
+    const allocationsBefore = (await ipam.listAllocations(pool.ipamPoolId)).map((a) => a.cidr).sort();
+    await store.close();
+    const old = path.join(dir, "v3.db");
+    rawSqlite(old, (db) => {
+      db.exec("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
+      db.prepare("INSERT INTO ipam_schema (version) VALUES (3)").run();
+      for (const step of MIGRATIONS.slice(0, 3)) for (const sql of step) db.exec(sql);
+      db.exec(`ATTACH DATABASE '${made}' AS made`);
+      for (const t of ["ipam_pools", "ipam_free", "ipam_free_min", "ipam_allocations"]) db.exec(`INSERT INTO main.${t} SELECT * FROM made.${t}`);
+      // Version 3 deleted a prefix's row when its last free block went; '' rows are version 4's.
+      db.exec("DELETE FROM main.ipam_free_min WHERE start = ''");
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE sql LIKE '%WITHOUT ROWID%'").get()).toEqual({ n: 0 });
+    });
+    const upgraded = new SqliteStore(old);
+    try {
+      const again = new Ipam(upgraded);
+      expect(await again.utilization(pool.ipamPoolId)).toEqual(before);
+      expect((await again.listAllocations(pool.ipamPoolId)).map((a) => a.cidr).sort()).toEqual(allocationsBefore);
+      // The next allocation is the lowest free /24, as before the upgrade: the freed first /24.
+      expect((await again.allocate({ ipamPoolId: pool.ipamPoolId, netmaskLength: 24 })).cidr).toBe(kept[0]);
+    } finally {
+      await upgraded.close();
+    }
+    rawSqlite(old, (db) => {
+      expect(db.prepare("SELECT version FROM ipam_schema").all()).toEqual([{ version: MIGRATIONS.length }]);
+      expect(db.prepare("SELECT name FROM sqlite_schema WHERE sql LIKE '%WITHOUT ROWID%' ORDER BY name").all().map((r: any) => r.name))
+        .toEqual(["ipam_allocations", "ipam_free", "ipam_free_min"]);
+    });
+  });
+
   test("refuses a schema newer than the code, with a clear error, changing nothing and holding no file open", async () => {
     const file = path.join(dir, "newer.db");
     const store = new SqliteStore(file);
