@@ -86,9 +86,12 @@ export function recordPostgresStatements(store: PostgresStore, rec: Recorder): v
     c[wrapped] = true;
     const original = c.query.bind(c) as (...a: unknown[]) => unknown;
     (c as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0] as string | { text: string };
+      const first = args[0] as string | { text: string; ipamStatements?: string[] };
       const text = typeof first === "string" ? first : first.text;
-      if (rec.on && !CONTROL.test(text)) rec.sql.push(text);
+      // A batch of held writes (sent with the next read or the COMMIT) names its statements' parameterized texts.
+      const held = typeof first === "string" ? undefined : first.ipamStatements;
+      if (rec.on && held) rec.sql.push(...held);
+      else if (rec.on && !CONTROL.test(text)) rec.sql.push(text);
       return original(...args);
     };
   });
