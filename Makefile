@@ -35,11 +35,14 @@ pulumi:
 aws-emulators:
 	@bash scripts/install-aws-emulators.sh
 
-# node_modules/pulumi-ipam -> the repo, so programs here (and the provider
-# process they start) resolve "pulumi-ipam" as a user's project would.
+# node_modules/pulumi-ipam: the package as npm would install it (package.json
+# and dist/provider, copied), so programs here and the provider process they
+# start resolve "pulumi-ipam" as a user's project would; a copy rather than a
+# link, because Pulumi writes a provider that is a module under node_modules
+# as a one-line require (see provider/pulumi/resources.ts).
 build: deps
 	npx tsc -p tsconfig.json
-	ln -sfn .. node_modules/pulumi-ipam
+	@bash scripts/install-self.sh
 
 test: install build
 	npx jest --ci

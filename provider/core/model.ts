@@ -59,6 +59,9 @@ export interface TokenRecord {
  * deterministic per resource), so that a later process (the update after a
  * preview, or a re-run after a crash) gives it the same CIDR and ClientToken.
  */
+/** What planning needs of the other live plans in a pool: read per plan, so kept small (no JSON bodies). */
+export type ReservationHold = Pick<ReservationRecord, "key" | "cidrs" | "expiresAt">;
+
 export interface ReservationRecord {
   key: string;
   kind: "pool" | "allocation" | "address";

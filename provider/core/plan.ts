@@ -20,7 +20,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { familyOf, overlaps, parseCidr } from "./cidr";
 import { IpamError } from "./errors";
 import { Ipam, MAX_POOL_DEPTH } from "./ipam";
-import type { ReservationRecord } from "./model";
+import type { ReservationHold, ReservationRecord } from "./model";
 import { fingerprint } from "./rules";
 import type { Store, StoreTx } from "./store";
 import type { AddressInfo, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo } from "./types";
@@ -137,6 +137,8 @@ export class Planner {
       let poolDepth = 1;
       let previouslyPlanned: string[] | undefined;
       const source = spec.sourceIpamPoolId;
+      let holds: ReservationHold[] | undefined;
+      const holdsOf = async () => (holds ??= source ? await tx.listReservationHolds(source) : []);
       if (!source) {
         cidrs = spec.cidrs ?? [];
       } else {
@@ -152,15 +154,15 @@ export class Planner {
           previouslyPlanned = reuse!.replaced;
         } else {
           if (reuse) previouslyPlanned = reuse.replaced ?? reuse.cidrs;
-          const others = await this.others(tx, source, key, now);
+          const taken = others(await holdsOf(), key, now);
           const want: { cidr?: string; netmaskLength?: number }[] = spec.cidrs?.length ? spec.cidrs.map((cidr) => ({ cidr })) : [{ netmaskLength: spec.netmaskLength }];
           cidrs = [];
           for (const w of want) {
             // Carve as the source pool would for a nested pool (resource type ipam-pool: no tag rules).
-            const req: AllocateInput = { ipamPoolId: source, ...w, resourceType: "ipam-pool", excludedCidrs: w.cidr ? undefined : [...others, ...cidrs] };
+            const req: AllocateInput = { ipamPoolId: source, ...w, resourceType: "ipam-pool", excludedCidrs: w.cidr ? undefined : [...taken, ...cidrs] };
             if (view.real) cidrs.push(await this.ipam.previewNextCidr(req, tx));
             else {
-              const v = await this.virtualPool(view.planned!, [...others, ...cidrs, ...(view.used ?? [])]);
+              const v = await this.virtualPool(view.planned!, [...taken, ...cidrs, ...(view.used ?? [])]);
               cidrs.push(await v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: undefined }));
             }
           }
@@ -170,7 +172,7 @@ export class Planner {
       const check = new Ipam(this.scratch());
       const info = await check.createPool({ ...request, sourceIpamPoolId: undefined, netmaskLength: undefined, cidrs, ipamPoolId: scratchId(id) });
       const planned: PoolInfo = { ...info, ipamPoolId: id, sourceIpamPoolId: source, poolDepth };
-      await this.purgeExpired(tx, source, now);
+      if (source) await purgeExpired(tx, await holdsOf(), now);
       await tx.putReservation({
         key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source, cidrs, request: fp, pool: JSON.stringify(planned),
         ...(previouslyPlanned ? { replaced: previouslyPlanned } : {}),
@@ -250,8 +252,9 @@ export class Planner {
         if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
         return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse.replaced };
       }
-      const cidrs = await choose(tx, view, await this.others(tx, ipamPoolId, key, now));
-      await this.purgeExpired(tx, ipamPoolId, now);
+      const holds = await tx.listReservationHolds(ipamPoolId);
+      const cidrs = await choose(tx, view, others(holds, key, now));
+      await purgeExpired(tx, holds, now);
       const replaced = reuse ? reuse.replaced ?? reuse.cidrs : undefined;
       await tx.putReservation({
         key, kind, nonce, ipamPoolId, spacePoolId: ipamPoolId, cidrs, request: fp, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
@@ -315,16 +318,6 @@ export class Planner {
     return true;
   }
 
-  /** Planned CIDRs that other live reservations hold in a pool. */
-  private async others(tx: StoreTx, spacePoolId: string, key: string, now: number): Promise<string[]> {
-    return (await tx.listReservations(spacePoolId)).filter((r) => r.key !== key && r.expiresAt > now).flatMap((r) => r.cidrs);
-  }
-
-  private async purgeExpired(tx: StoreTx, spacePoolId: string | undefined, now: number): Promise<void> {
-    if (!spacePoolId) return;
-    for (const r of await tx.listReservations(spacePoolId)) if (r.expiresAt !== 0 && r.expiresAt <= now) await tx.deleteReservation(r.key);
-  }
-
   /**
    * A scratch allocator holding a planned pool and the space other plans
    * promised in it. Kept per process and brought up to date by difference,
@@ -362,6 +355,16 @@ interface View {
   planned?: ReservationRecord;
   /** A cloud pool: the CIDRs already allocated in it. */
   used?: string[];
+}
+
+/** Planned CIDRs that other live reservations hold in a pool. */
+function others(holds: ReservationHold[], key: string, now: number): string[] {
+  return holds.filter((r) => r.key !== key && r.expiresAt > now).flatMap((r) => r.cidrs);
+}
+
+/** Deletes the expired plans among them (held ones, expiresAt 0, stay). */
+async function purgeExpired(tx: StoreTx, holds: ReservationHold[], now: number): Promise<void> {
+  for (const r of holds) if (r.expiresAt !== 0 && r.expiresAt <= now) await tx.deleteReservation(r.key);
 }
 
 function stripToken<T extends { clientToken?: string; dryRun?: boolean }>(v: T): Omit<T, "clientToken" | "dryRun"> {

@@ -8,7 +8,7 @@
  * synchronously, PostgreSQL asynchronously; the core awaits either.
  */
 import type { Block } from "./cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "./model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "./model";
 
 type R<T> = T | Promise<T>;
 
@@ -47,6 +47,8 @@ export interface StoreTx {
   deleteReservation(key: string): R<void>;
   /** Reservations holding space in the given pool. */
   listReservations(spacePoolId: string): R<ReservationRecord[]>;
+  /** The same reservations but the held ones (expiresAt 0), only key, CIDRs and expiry: what each plan reads. */
+  listReservationHolds(spacePoolId: string): R<ReservationHold[]>;
   /** The reservation of a planned (maybe not yet created) pool, by the pool's id. */
   getPoolReservation(ipamPoolId: string): R<ReservationRecord | undefined>;
 }

@@ -5,7 +5,7 @@
  */
 import BTree from "sorted-btree";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import { AllocationTable } from "./memory-allocations";
 import { Mutex } from "./mutex";
@@ -108,6 +108,11 @@ class MemoryTx implements StoreTx {
   }
   listReservations(spacePoolId: string) {
     return [...this.s.reservations.values()].filter((r) => r.spacePoolId === spacePoolId).sort((a, b) => (a.key < b.key ? -1 : 1)).map(clone);
+  }
+  listReservationHolds(spacePoolId: string) {
+    const out: ReservationHold[] = [];
+    for (const r of this.s.reservations.values()) if (r.spacePoolId === spacePoolId && r.expiresAt !== 0) out.push({ key: r.key, cidrs: [...r.cidrs], expiresAt: r.expiresAt });
+    return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
   getPoolReservation(ipamPoolId: string) {
     for (const r of this.s.reservations.values()) if (r.kind === "pool" && r.ipamPoolId === ipamPoolId) return clone(r);

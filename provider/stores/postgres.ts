@@ -19,7 +19,7 @@ import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, To
 import type { Store, StoreTx } from "../core/store";
 import {
   decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
-  lowestFreeSql, lowestRow, MIGRATIONS, toBlock,
+  LIST_HOLDS, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
 } from "./sql";
 
 const GET_POOL = "SELECT body FROM ipam_pools WHERE id = $1";
@@ -245,12 +245,14 @@ class PostgresTx implements StoreTx {
     return r[0] && (JSON.parse(r[0].body as string) as ReservationRecord);
   }
   async putReservation(r: ReservationRecord) {
-    this.write("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET space_pool_id = excluded.space_pool_id, planned_pool_id = excluded.planned_pool_id, body = excluded.body",
-      [r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r)]);
+    this.write(PUT_RESERVATION, [r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r), r.expiresAt, r.cidrs.join(",")]);
   }
   async deleteReservation(key: string) { this.write("DELETE FROM ipam_reservations WHERE key = $1", [key]); }
   async listReservations(spacePoolId: string) {
     return (await this.rows("SELECT body FROM ipam_reservations WHERE space_pool_id = $1 ORDER BY key", [spacePoolId])).map((r) => JSON.parse(r.body as string) as ReservationRecord);
+  }
+  async listReservationHolds(spacePoolId: string) {
+    return (await this.rows(LIST_HOLDS, [spacePoolId])).map((r) => toHold(r as { key: string; cidrs: string; expires_at: string }));
   }
   async getPoolReservation(ipamPoolId: string) {
     const r = await this.rows("SELECT body FROM ipam_reservations WHERE planned_pool_id = $1", [ipamPoolId]);

@@ -5,12 +5,13 @@
  * answers every free-space look-up with one seek.
  */
 import type { Block } from "../core/cidr";
-import type { AllocationRecord, PoolRecord } from "../core/model";
+import type { AllocationRecord, PoolRecord, ReservationHold } from "../core/model";
 
 /**
  * Each entry moves the schema one version up; never edit a shipped entry,
- * append a new one. A statement starting with "-- sqlite only" runs on
- * SQLite alone (see forDialect); every other one runs on both.
+ * append a new one. A statement starting with "-- sqlite only" or
+ * "-- postgres only" runs on that database alone (see forDialect); every
+ * other one runs on both.
  */
 export const MIGRATIONS: string[][] = [
   [
@@ -40,6 +41,13 @@ export const MIGRATIONS: string[][] = [
     ...rebuildWithoutRowid("ipam_allocations", "id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, start TEXT NOT NULL, prefix INTEGER NOT NULL, body TEXT NOT NULL", "id, pool_id, start, prefix, body"),
     `-- sqlite only\nCREATE INDEX ipam_allocations_pool ON ipam_allocations (pool_id, start)`,
   ],
+  // Every plan reads the expiry and CIDRs of the pool's other reservations: as columns, not parsed from bodies.
+  [
+    `ALTER TABLE ipam_reservations ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0`,
+    `ALTER TABLE ipam_reservations ADD COLUMN cidrs TEXT NOT NULL DEFAULT ''`,
+    `-- sqlite only\nUPDATE ipam_reservations SET expires_at = json_extract(body, '$.expiresAt'), cidrs = COALESCE((SELECT group_concat(value, ',') FROM json_each(body, '$.cidrs')), '')`,
+    `-- postgres only\nUPDATE ipam_reservations SET expires_at = (body::json->>'expiresAt')::bigint, cidrs = array_to_string(ARRAY(SELECT json_array_elements_text(body::json->'cidrs')), ',')`,
+  ],
 ];
 
 function rebuildWithoutRowid(table: string, columns: string, names: string): string[] {
@@ -53,8 +61,18 @@ function rebuildWithoutRowid(table: string, columns: string, names: string): str
 
 /** The statement as the given database runs it, or undefined when it is for the other one. */
 export function forDialect(sql: string, dialect: "sqlite" | "postgres"): string | undefined {
-  return sql.startsWith("-- sqlite only\n") && dialect !== "sqlite" ? undefined : sql;
+  const only = /^-- (sqlite|postgres) only\n/.exec(sql);
+  return only && only[1] !== dialect ? undefined : sql;
 }
+
+/** Held reservations (expires_at 0: the resource exists, its space is allocated) neither steer plans nor expire. */
+export const LIST_HOLDS = "SELECT key, cidrs, expires_at FROM ipam_reservations WHERE space_pool_id = $1 AND expires_at <> 0 ORDER BY key";
+export const PUT_RESERVATION =
+  "INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body, expires_at, cidrs) VALUES ($1, $2, $3, $4, $5, $6) "
+  + "ON CONFLICT (key) DO UPDATE SET space_pool_id = excluded.space_pool_id, planned_pool_id = excluded.planned_pool_id, body = excluded.body, "
+  + "expires_at = excluded.expires_at, cidrs = excluded.cidrs";
+export const toHold = (r: { key: string; cidrs: string; expires_at: number | string }): ReservationHold =>
+  ({ key: r.key, cidrs: r.cidrs ? r.cidrs.split(",") : [], expiresAt: Number(r.expires_at) });
 
 export const hexStart = (v: bigint) => v.toString(16).padStart(32, "0");
 export const fromHex = (s: string) => BigInt(`0x${s}`);

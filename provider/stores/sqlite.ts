@@ -13,7 +13,7 @@ import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
 import {
   decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace,
-  LOWEST_FREE_ANYWHERE, lowestFreeSql, lowestRow, MIGRATIONS, toBlock,
+  LIST_HOLDS, LOWEST_FREE_ANYWHERE, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
 } from "./sql";
 
 /** The shared SQL numbers its parameters $1..$n; better-sqlite3 binds them by name (@p1..) from an object. */
@@ -23,6 +23,8 @@ const args3 = (p1: unknown, p2: unknown, p3: unknown) => ({ p1, p2, p3 });
 const SQL_LOWEST_FREE_ANYWHERE = numbered(LOWEST_FREE_ANYWHERE);
 const SQL_FREE_MIN_ADD = numbered(FREE_MIN_ADD);
 const SQL_FREE_MIN_REMOVE = numbered(FREE_MIN_REMOVE);
+const SQL_LIST_HOLDS = numbered(LIST_HOLDS);
+const SQL_PUT_RESERVATION = numbered(PUT_RESERVATION);
 const lowestFreeSqlCache = new Map<number, string>();
 const sqlLowestFree = (min: number, max: number) => {
   let s = lowestFreeSqlCache.get(min * 256 + max);
@@ -194,12 +196,16 @@ class SqliteTx implements StoreTx {
     return r && (JSON.parse(r.body as string) as ReservationRecord);
   }
   putReservation(r: ReservationRecord) {
-    this.s.stmt("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET space_pool_id = excluded.space_pool_id, planned_pool_id = excluded.planned_pool_id, body = excluded.body")
-      .run(r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r));
+    this.s.stmt(SQL_PUT_RESERVATION).run({
+      p1: r.key, p2: r.spacePoolId ?? null, p3: r.kind === "pool" ? r.ipamPoolId : null, p4: JSON.stringify(r), p5: r.expiresAt, p6: r.cidrs.join(","),
+    });
   }
   deleteReservation(key: string) { this.s.stmt("DELETE FROM ipam_reservations WHERE key = ?").run(key); }
   listReservations(spacePoolId: string) {
     return (this.s.stmt("SELECT body FROM ipam_reservations WHERE space_pool_id = ? ORDER BY key").all(spacePoolId) as Row[]).map((r) => JSON.parse(r.body as string) as ReservationRecord);
+  }
+  listReservationHolds(spacePoolId: string) {
+    return (this.s.stmt(SQL_LIST_HOLDS).all({ p1: spacePoolId }) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
   }
   getPoolReservation(ipamPoolId: string) {
     const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE planned_pool_id = ?").get(ipamPoolId) as Row | undefined;

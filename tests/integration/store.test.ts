@@ -182,6 +182,30 @@ describe("SQLite store", () => {
     });
   });
 
+  test("a version-4 file's plan reservations get their expiry and CIDRs as columns (migration 5)", async () => {
+    const file = path.join(dir, "v4.db");
+    const body = (key: string, cidrs: string[], expiresAt: number) =>
+      JSON.stringify({ key, kind: "allocation", nonce: "n", ipamPoolId: "ipam-pool-0a", spacePoolId: "ipam-pool-0a", cidrs, request: "r", expiresAt });
+    rawSqlite(file, (db) => {
+      db.exec("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
+      db.prepare("INSERT INTO ipam_schema (version) VALUES (4)").run();
+      for (const step of MIGRATIONS.slice(0, 4)) for (const sql of step) if (!sql.startsWith("-- postgres only")) db.exec(sql);
+      const put = db.prepare("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body) VALUES (?, ?, NULL, ?)");
+      put.run("p/s/IpamPoolAllocation/a", "ipam-pool-0a", body("p/s/IpamPoolAllocation/a", ["10.0.0.0/24"], 0));
+      put.run("p/s/IpamPoolAllocation/b", "ipam-pool-0a", body("p/s/IpamPoolAllocation/b", ["10.0.1.0/24", "10.0.2.0/24"], 1_900_000_000_000));
+    });
+    const store = new SqliteStore(file);
+    try {
+      // a is held (expiresAt 0): it no longer steers plans and is not listed.
+      expect(await store.transaction(async (tx) => tx.listReservationHolds("ipam-pool-0a"))).toEqual([
+        { key: "p/s/IpamPoolAllocation/b", cidrs: ["10.0.1.0/24", "10.0.2.0/24"], expiresAt: 1_900_000_000_000 },
+      ]);
+      expect((await store.transaction(async (tx) => tx.listReservations("ipam-pool-0a"))).map((r) => r.key)).toEqual(["p/s/IpamPoolAllocation/a", "p/s/IpamPoolAllocation/b"]);
+    } finally {
+      await store.close();
+    }
+  });
+
   test("refuses a schema newer than the code, with a clear error, changing nothing and holding no file open", async () => {
     const file = path.join(dir, "newer.db");
     const store = new SqliteStore(file);
@@ -243,6 +267,28 @@ describe("PostgreSQL store", () => {
       // The same token and parameters replay the original (the token row was written and read back intact).
       expect(await ipam.allocate({ ipamPoolId: pool.ipamPoolId, netmaskLength: 24, description: nasty, clientToken: "tok-'\\;$1" })).toEqual(a);
       expect(await query(url, "SELECT count(*)::int AS n FROM ipam_pools")).toEqual([{ n: 1 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a version-4 database's plan reservations get their expiry and CIDRs as columns (migration 5)", async () => {
+    const url = await freshPgDatabase("ipam_pg_v4");
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
+      await c.query("INSERT INTO ipam_schema (version) VALUES (4)");
+      for (const step of MIGRATIONS.slice(0, 4)) for (const sql of step) if (!sql.startsWith("-- sqlite only")) await c.query(sql);
+      const body = { key: "k/b", kind: "allocation", nonce: "n", ipamPoolId: "ipam-pool-0b", spacePoolId: "ipam-pool-0b", cidrs: ["10.0.1.0/24", "10.0.2.0/24"], request: "r", expiresAt: 1_900_000_000_000 };
+      await c.query("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body) VALUES ($1, $2, NULL, $3)", ["k/b", "ipam-pool-0b", JSON.stringify(body)]);
+    } finally {
+      await c.end();
+    }
+    const store = new PostgresStore(url);
+    try {
+      expect(await store.transaction(async (tx) => tx.listReservationHolds("ipam-pool-0b")))
+        .toEqual([{ key: "k/b", cidrs: ["10.0.1.0/24", "10.0.2.0/24"], expiresAt: 1_900_000_000_000 }]);
     } finally {
       await store.close();
     }

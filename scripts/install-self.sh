@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs this checkout into its own node_modules as npm would install the
+# published package: package.json plus the "files" it lists (dist/provider).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=node_modules/pulumi-ipam
+[ -d dist/provider ] || { echo "dist/provider missing: run tsc first" >&2; exit 1; }
+rm -rf "$dest"
+mkdir -p "$dest/dist"
+cp package.json "$dest/"
+cp -R dist/provider "$dest/dist/"
