@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs this checkout into its own node_modules as npm would install the
-# published package: package.json plus the "files" it lists (dist/provider).
+# published package: package.json plus the "files" it lists (dist/provider
+# without source maps: a program's every resource registration formats stack
+# traces through source-map-support, which maps frames only where maps exist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=node_modules/pulumi-ipam
@@ -9,3 +11,4 @@ rm -rf "$dest"
 mkdir -p "$dest/dist"
 cp package.json "$dest/"
 cp -R dist/provider "$dest/dist/"
+find "$dest/dist" -name '*.map' -delete

@@ -47,7 +47,7 @@ export interface StoreTx {
   deleteReservation(key: string): R<void>;
   /** Reservations holding space in the given pool. */
   listReservations(spacePoolId: string): R<ReservationRecord[]>;
-  /** The same reservations but the held ones (expiresAt 0), only key, CIDRs and expiry: what each plan reads. */
+  /** The same reservations but the held ones (expiresAt 0), only key, CIDRs and expiry, in any order: what each plan reads. */
   listReservationHolds(spacePoolId: string): R<ReservationHold[]>;
   /** The reservation of a planned (maybe not yet created) pool, by the pool's id. */
   getPoolReservation(ipamPoolId: string): R<ReservationRecord | undefined>;

@@ -96,13 +96,16 @@ export class IpamPoolAllocation extends pulumi.dynamic.Resource {
   declare readonly cidr: pulumi.Output<string>;
   declare readonly ipamPoolAllocationId: pulumi.Output<string>;
   declare readonly ipamPoolId: pulumi.Output<string>;
-  declare readonly resourceType: pulumi.Output<string>;
+  /** Present when resourceType was given. */
+  declare readonly resourceType: pulumi.Output<string> | undefined;
   /** Set when an earlier plan could not be kept (the pool changed): what was planned and what it gets. */
   declare readonly planNote: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: In<IpamPoolAllocationArgs>, opts?: pulumi.CustomResourceOptions) {
     super(providers.IpamPoolAllocation, name, {
-      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: args.ipamPoolAllocationId, resourceType: args.resourceType, planNote: undefined,
+      // Only outputs a user reads are declared here: every property costs the SDK promises, each with a
+      // source-mapped stack trace (resourceType is an output when given, through ...args).
+      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: args.ipamPoolAllocationId, planNote: undefined,
     }, opts, "ipam", "IpamPoolAllocation");
   }
 }

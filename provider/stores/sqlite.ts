@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "../core/model";
 import type { Store, StoreTx } from "../core/store";
 import { Mutex } from "./mutex";
 import {
@@ -52,6 +52,16 @@ export class SqliteStore implements Store {
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
+  private readonly dataVersion: Database.Statement;
+  /**
+   * Live plan reservations by space pool, as this connection last read or
+   * wrote them: every plan reads all of its pool's, so re-reading them from
+   * SQL made a preview of N siblings cost O(N^2) statements' rows. Valid
+   * while PRAGMA data_version (which moves only when another connection
+   * commits) stays the same; dropped on rollback.
+   */
+  readonly holds = new Map<string, Map<string, ReservationHold>>();
+  private holdsVersion = -1;
 
   constructor(readonly file: string, opts: SqliteOptions = {}) {
     if (file !== ":memory:") {
@@ -67,6 +77,7 @@ export class SqliteStore implements Store {
       this.begin = this.db.prepare("BEGIN IMMEDIATE");
       this.commit = this.db.prepare("COMMIT");
       this.rollback = this.db.prepare("ROLLBACK");
+      this.dataVersion = this.db.prepare("PRAGMA data_version").pluck();
     } catch (e) {
       // A refused open (e.g. a schema newer than this code) must not leave the
       // connection and its file descriptors open: the caller never gets a store to close.
@@ -108,12 +119,18 @@ export class SqliteStore implements Store {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       this.begin.run();
+      const version = this.dataVersion.get() as number;
+      if (version !== this.holdsVersion) {
+        this.holds.clear();
+        this.holdsVersion = version;
+      }
       try {
         const out = await fn(new SqliteTx(this));
         this.commit.run();
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.rollback.run();
+        this.holds.clear();
         throw e;
       }
     });
@@ -195,17 +212,31 @@ class SqliteTx implements StoreTx {
     const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE key = ?").get(key) as Row | undefined;
     return r && (JSON.parse(r.body as string) as ReservationRecord);
   }
+  /** Keeps the cached holds in step with a write of this transaction. */
+  private hold(key: string, r?: ReservationRecord) {
+    for (const m of this.s.holds.values()) m.delete(key);
+    if (r && r.expiresAt !== 0 && r.spacePoolId) this.s.holds.get(r.spacePoolId)?.set(key, { key, cidrs: [...r.cidrs], expiresAt: r.expiresAt });
+  }
   putReservation(r: ReservationRecord) {
+    this.hold(r.key, r);
     this.s.stmt(SQL_PUT_RESERVATION).run({
       p1: r.key, p2: r.spacePoolId ?? null, p3: r.kind === "pool" ? r.ipamPoolId : null, p4: JSON.stringify(r), p5: r.expiresAt, p6: r.cidrs.join(","),
     });
   }
-  deleteReservation(key: string) { this.s.stmt("DELETE FROM ipam_reservations WHERE key = ?").run(key); }
+  deleteReservation(key: string) {
+    this.hold(key);
+    this.s.stmt("DELETE FROM ipam_reservations WHERE key = ?").run(key);
+  }
   listReservations(spacePoolId: string) {
     return (this.s.stmt("SELECT body FROM ipam_reservations WHERE space_pool_id = ? ORDER BY key").all(spacePoolId) as Row[]).map((r) => JSON.parse(r.body as string) as ReservationRecord);
   }
-  listReservationHolds(spacePoolId: string) {
-    return (this.s.stmt(SQL_LIST_HOLDS).all({ p1: spacePoolId }) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
+  listReservationHolds(spacePoolId: string): ReservationHold[] {
+    let m = this.s.holds.get(spacePoolId);
+    if (!m) {
+      const rows = (this.s.stmt(SQL_LIST_HOLDS).all({ p1: spacePoolId }) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
+      this.s.holds.set(spacePoolId, (m = new Map(rows.map((h) => [h.key, h]))));
+    }
+    return [...m.values()].map((h) => ({ ...h, cidrs: [...h.cidrs] }));
   }
   getPoolReservation(ipamPoolId: string) {
     const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE planned_pool_id = ?").get(ipamPoolId) as Row | undefined;
