@@ -47,8 +47,10 @@ export function familyOf(text: string): AddressFamily {
 
 /** Parses an address (no mask) of the given family; IllegalParam.Cidr otherwise. */
 export function parseAddress(family: AddressFamily, text: string, what = "address"): bigint {
-  const valid = family === "ipv4" ? Validator.isValidIPv4String(text)[0] : Validator.isValidIPv6String(text)[0];
-  if (typeof text !== "string" || !valid) {
+  // ip-num accepts an IPv6 zone ("fe80::1%eth0"), which names an interface, not part of an address plan.
+  const valid = typeof text === "string" && !text.includes("%")
+    && (family === "ipv4" ? Validator.isValidIPv4String(text)[0] : Validator.isValidIPv6String(text)[0]);
+  if (!valid) {
     throw new IpamError("IllegalParam.Cidr", `${what} "${text}" is not a valid ${family} address; give it as ${family === "ipv4" ? "10.0.0.1" : "2001:db8::1"}.`);
   }
   return family === "ipv4" ? IPv4.fromString(text).getValue() : IPv6.fromString(text).getValue();
@@ -68,7 +70,8 @@ export function parseCidr(family: AddressFamily, text: unknown, what = "cidr"): 
   }
   const [addr, p] = text.split("/");
   const bits = familyBits(family);
-  if (!/^\d{1,3}$/.test(p) || Number(p) > bits) {
+  // No leading zeros: "/08" reads as 8 here but as octal or an error elsewhere.
+  if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > bits) {
     throw new IpamError("IllegalParam.Cidr", `${what} "${text}" has prefix "/${p}"; an ${family} prefix is 0 to ${bits}.`);
   }
   const start = parseAddress(family, addr, what);

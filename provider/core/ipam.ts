@@ -396,6 +396,8 @@ export class Ipam {
       const a = await tx.getAddress(input.allocationId);
       if (!a) throw notFoundAddress(input.allocationId);
       await tx.lockPools([a.ipamPoolId]);
+      // Read again under the pool's lock: a concurrent release may have won while this one waited for it.
+      if (!(await tx.getAddress(input.allocationId))) throw notFoundAddress(input.allocationId);
       const pool = await this.mustPool(tx, a.ipamPoolId);
       if (input.dryRun) throw dryRunError();
       await this.freeAllocation(tx, pool, a.ipamPoolAllocationId);

@@ -85,14 +85,15 @@ describe("parseCidr", () => {
     ["ipv4", undefined], ["ipv4", 42], ["ipv4", ""], ["ipv4", "10.0.0.0"], ["ipv4", "10.0.0.0/"], ["ipv4", "10.0.0.0/33"],
     ["ipv4", "10.0.0.0/abc"], ["ipv4", "10.0.0.0/-1"], ["ipv4", "10.0.0.256/24"], ["ipv4", "10.0.0.1/24"], ["ipv4", "10.0.0/24"],
     ["ipv4", "2001:db8::/32"], ["ipv6", "10.0.0.0/8"], ["ipv6", "2001:db8::1/64"], ["ipv6", "2001:db8::/129"],
-    ["ipv6", "2001:db8::g/64"], ["ipv6", "2001:db8:::/64"], ["ipv4", "10.0.0.0/8/8"],
+    ["ipv6", "2001:db8::g/64"], ["ipv6", "2001:db8:::/64"], ["ipv4", "10.0.0.0/8/8"], ["ipv4", "10.0.0.0/08"], ["ipv4", "10.0.0.0/008"],
+    ["ipv6", "2001:db8::/064"], ["ipv6", "fe80::%eth0/64"], ["ipv6", "fd00::%1/8"], ["ipv4", "010.0.0.0/8"],
   ] as const)("%s %j is IllegalParam.Cidr", (family, text) => {
     expect(codeOfSync(() => parseCidr(family, text))).toBe("IllegalParam.Cidr");
   });
 
   test("parseAddress rejects CIDRs, other families and garbage with IllegalParam.Cidr", () => {
     expect(parseAddress("ipv4", "203.0.113.9")).toBe(v4("203.0.113.9"));
-    for (const [family, text] of [["ipv4", "203.0.113.0/32"], ["ipv4", "2001:db8::1"], ["ipv6", "10.0.0.1"], ["ipv4", "1.2.3"]] as const) {
+    for (const [family, text] of [["ipv4", "203.0.113.0/32"], ["ipv4", "2001:db8::1"], ["ipv6", "10.0.0.1"], ["ipv4", "1.2.3"], ["ipv6", "fe80::1%eth0"]] as const) {
       expect(codeOfSync(() => parseAddress(family, text))).toBe("IllegalParam.Cidr");
     }
   });

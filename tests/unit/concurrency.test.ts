@@ -3,7 +3,7 @@
  * consistency ... will not overlap"). The outcome is checked, never the timing:
  * whatever the interleaving, first fit must end with the lowest blocks taken.
  */
-import { BACKENDS, byAddress, cidrsOf, useBackend } from "../support/backends";
+import { BACKENDS, byAddress, cidrsOf, codeOf, useBackend } from "../support/backends";
 
 describe.each(BACKENDS)("concurrent calls on $name", (backend) => {
   const h = useBackend(backend);
@@ -60,5 +60,15 @@ describe.each(BACKENDS)("concurrent calls on $name", (backend) => {
     expect(u.allocated).toBe(String(allocated));
     expect(BigInt(u.allocated) + BigInt(u.free)).toBe(256n);
     expect(left.filter((a) => a.cidr.endsWith("/26")).map((a) => a.cidr).sort(byAddress)).toEqual(held.slice(2).map((a) => a.cidr).sort(byAddress));
+  });
+
+  test("one Elastic IP released twice at once: one release wins, the other answers InvalidAllocationID.NotFound", async () => {
+    const id = (await h.ipam.createPool({ addressFamily: "ipv4", cidrs: ["198.51.100.0/28"] })).ipamPoolId;
+    for (let round = 0; round < 5; round++) {
+      const eip = await h.ipam.allocateAddress({ ipamPoolId: id });
+      const outcomes = await Promise.all([0, 1, 2].map(() => h.ipam.releaseAddress({ allocationId: eip.allocationId }).then(() => "released", (e) => codeOf(Promise.reject(e)))));
+      expect(outcomes.sort()).toEqual(["InvalidAllocationID.NotFound", "InvalidAllocationID.NotFound", "released"]);
+    }
+    expect(await h.ipam.listAllocations(id)).toEqual([]);
   });
 });
