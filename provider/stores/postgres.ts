@@ -8,8 +8,9 @@
  * Round trips are what an operation costs here (about 0.25 ms each on
  * loopback against 0.3 ms for a durable COMMIT), so statements travel
  * together: BEGIN, the pool locks and the writes are held back and sent
- * with the next read or with the COMMIT. An allocation is 3 round trips
- * (BEGIN + lock + pool; free-space look-up; writes + COMMIT), not 10. What
+ * with the next read or with the COMMIT, and a locked pool's lowest free
+ * blocks come with the pool. An unrestricted allocation is 2 round trips
+ * (BEGIN + lock + pool + its ipam_free_min rows; writes + COMMIT), not 10. What
  * is held always goes before the read, so a transaction reads its own
  * writes and takes its locks before it reads what they guard.
  */
