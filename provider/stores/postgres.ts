@@ -75,7 +75,7 @@ export class PostgresStore implements Store {
       try {
         const tx = new PostgresTx(c);
         const out = await fn(tx);
-        await tx.flush("COMMIT");
+        await tx.commit();
         return out;
       } catch (e) {
         await c.query("ROLLBACK").catch(() => undefined);
@@ -123,10 +123,10 @@ class PostgresTx implements StoreTx {
     this.held.push({ text, values });
   }
 
-  /** Sends what is held, then `then` (COMMIT); nothing at all when the transaction never began. */
-  async flush(then: string): Promise<void> {
+  /** Sends what is held with the COMMIT; nothing at all when the transaction never began. */
+  async commit(): Promise<void> {
     if (!this.begun && this.held.length === 0) return;
-    await this.send(this.take(), then);
+    await this.send(this.take(), true);
   }
 
   private take(): Held[] {
@@ -141,10 +141,10 @@ class PostgresTx implements StoreTx {
    * pg's own literal escaping. The first failing statement aborts the
    * transaction; the caller's ROLLBACK and retry handle it as before.
    */
-  private async send(statements: Held[], then?: string): Promise<{ rows: Record<string, unknown>[] }[]> {
+  private async send(statements: Held[], commit = false): Promise<{ rows: Record<string, unknown>[] }[]> {
     const parts = statements.map((h) => this.inline(h));
     if (!this.begun) parts.unshift("BEGIN");
-    if (then) parts.push(then);
+    if (commit) parts.push("COMMIT");
     this.begun = true;
     // ipamStatements: the parameterized texts, for tests that count statements (pg ignores the field).
     const r = await this.c.query({ text: parts.join(";\n"), ipamStatements: statements.map((h) => h.text) } as { text: string });

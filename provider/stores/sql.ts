@@ -100,6 +100,15 @@ export function decodeAllocation(row: { start: string; prefix: number; body: str
  * block starting in [from, to]; parameters $1 (pool), $2 (from), $3 (to).
  */
 export function lowestFreeSql(min: number, max: number): string {
+  const key = min * 256 + max;
+  let sql = lowestFreeSqlTexts.get(key);
+  if (!sql) lowestFreeSqlTexts.set(key, (sql = buildLowestFreeSql(min, max)));
+  return sql;
+}
+// One text per (min, max): built once, and the same text is what the stores' statement caches key on.
+const lowestFreeSqlTexts = new Map<number, string>();
+
+function buildLowestFreeSql(min: number, max: number): string {
   const ph = (i: number) => `$${i}`;
   const parts: string[] = [];
   for (let p = min; p <= max; p++) {

@@ -16,21 +16,12 @@ import {
   LIST_HOLDS, LOWEST_FREE_ANYWHERE, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
 } from "./sql";
 
-/** The shared SQL numbers its parameters $1..$n; better-sqlite3 binds them by name (@p1..) from an object. */
-const numbered = (sql: string) => sql.replace(/\$(\d+)/g, "@p$1");
-const args3 = (p1: unknown, p2: unknown, p3: unknown) => ({ p1, p2, p3 });
-// Rewritten once here, not on every call (the regex showed in profiles).
-const SQL_LOWEST_FREE_ANYWHERE = numbered(LOWEST_FREE_ANYWHERE);
-const SQL_FREE_MIN_ADD = numbered(FREE_MIN_ADD);
-const SQL_FREE_MIN_REMOVE = numbered(FREE_MIN_REMOVE);
-const SQL_LIST_HOLDS = numbered(LIST_HOLDS);
-const SQL_PUT_RESERVATION = numbered(PUT_RESERVATION);
-const lowestFreeSqlCache = new Map<number, string>();
-const sqlLowestFree = (min: number, max: number) => {
-  let s = lowestFreeSqlCache.get(min * 256 + max);
-  if (!s) lowestFreeSqlCache.set(min * 256 + max, (s = numbered(lowestFreeSql(min, max))));
-  return s;
-};
+/** The shared SQL numbers its parameters $1..$n, which SQLite reads as names: better-sqlite3 binds them from {1: .., 2: ..}. */
+function args(...v: unknown[]): Record<number, unknown> {
+  const o: Record<number, unknown> = {};
+  for (let i = 0; i < v.length; i++) o[i + 1] = v[i];
+  return o;
+}
 
 export interface SqliteOptions {
   /**
@@ -163,10 +154,10 @@ class SqliteTx implements StoreTx {
   lowestFree(poolId: string, minPrefix: number, maxPrefix: number, from: bigint, to: bigint): Block | undefined {
     if (minPrefix > maxPrefix) return undefined;
     if (isWholeSpace(from, to)) {
-      const r = lowestRow(this.s.stmt(SQL_LOWEST_FREE_ANYWHERE).all(args3(poolId, minPrefix, maxPrefix)) as { start: string; prefix: number }[]);
+      const r = lowestRow(this.s.stmt(LOWEST_FREE_ANYWHERE).all(args(poolId, minPrefix, maxPrefix)) as { start: string; prefix: number }[]);
       return r && toBlock(r);
     }
-    const r = this.s.stmt(sqlLowestFree(minPrefix, maxPrefix)).get(args3(poolId, hexStart(from), hexStart(to))) as Row | undefined;
+    const r = this.s.stmt(lowestFreeSql(minPrefix, maxPrefix)).get(args(poolId, hexStart(from), hexStart(to))) as Row | undefined;
     return r && toBlock(r as { start: string; prefix: number });
   }
   hasFree(poolId: string, b: Block) {
@@ -175,12 +166,12 @@ class SqliteTx implements StoreTx {
   addFree(poolId: string, b: Block) {
     const start = hexStart(b.start);
     this.s.stmt("INSERT INTO ipam_free (pool_id, prefix, start) VALUES (?, ?, ?)").run(poolId, b.prefix, start);
-    this.s.stmt(SQL_FREE_MIN_ADD).run(args3(poolId, b.prefix, start));
+    this.s.stmt(FREE_MIN_ADD).run(args(poolId, b.prefix, start));
   }
   removeFree(poolId: string, b: Block) {
     const start = hexStart(b.start);
     this.s.stmt("DELETE FROM ipam_free WHERE pool_id = ? AND prefix = ? AND start = ?").run(poolId, b.prefix, start);
-    this.s.stmt(SQL_FREE_MIN_REMOVE).run(args3(poolId, b.prefix, start));
+    this.s.stmt(FREE_MIN_REMOVE).run(args(poolId, b.prefix, start));
   }
   listFree(poolId: string) { return (this.s.stmt("SELECT start, prefix FROM ipam_free WHERE pool_id = ?").all(poolId) as { start: string; prefix: number }[]).map(toBlock); }
 
@@ -219,9 +210,7 @@ class SqliteTx implements StoreTx {
   }
   putReservation(r: ReservationRecord) {
     this.hold(r.key, r);
-    this.s.stmt(SQL_PUT_RESERVATION).run({
-      p1: r.key, p2: r.spacePoolId ?? null, p3: r.kind === "pool" ? r.ipamPoolId : null, p4: JSON.stringify(r), p5: r.expiresAt, p6: r.cidrs.join(","),
-    });
+    this.s.stmt(PUT_RESERVATION).run(args(r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r), r.expiresAt, r.cidrs.join(",")));
   }
   deleteReservation(key: string) {
     this.hold(key);
@@ -233,7 +222,7 @@ class SqliteTx implements StoreTx {
   listReservationHolds(spacePoolId: string): ReservationHold[] {
     let m = this.s.holds.get(spacePoolId);
     if (!m) {
-      const rows = (this.s.stmt(SQL_LIST_HOLDS).all({ p1: spacePoolId }) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
+      const rows = (this.s.stmt(LIST_HOLDS).all(args(spacePoolId)) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
       this.s.holds.set(spacePoolId, (m = new Map(rows.map((h) => [h.key, h]))));
     }
     return [...m.values()].map((h) => ({ ...h, cidrs: [...h.cidrs] }));

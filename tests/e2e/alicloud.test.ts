@@ -86,7 +86,6 @@ async function madeInAlibaba(): Promise<number> {
   return n;
 }
 
-const fail = failure;
 
 describe("examples/alicloud: real Pulumi CLI, provider process -> contract server over HTTP", () => {
   let p: Project;
@@ -96,7 +95,7 @@ describe("examples/alicloud: real Pulumi CLI, provider process -> contract serve
 
   test("preview plans every CIDR (nested pools, reservations) before anything exists in Alibaba", async () => {
     const r = run(p, ["preview", "--json"]);
-    if (r.code !== 0) throw new Error(fail("preview", r));
+    if (r.code !== 0) throw new Error(failure("preview", r));
     planned = plannedByName(r.json);
     for (const n of ALLOCATIONS) expect(planned[n].cidr).toMatch(/^[0-9a-f.:]+\/\d+$/);
     expectDisjoint(ALLOCATIONS.map((n) => planned[n].cidr));
@@ -112,7 +111,7 @@ describe("examples/alicloud: real Pulumi CLI, provider process -> contract serve
 
   test("up reserves exactly what preview showed; Alibaba holds exactly the stack's pools and reservations", async () => {
     const r = run(p, ["up", "--json"]);
-    if (r.code !== 0) throw new Error(fail("up", r));
+    if (r.code !== 0) throw new Error(failure("up", r));
     const o = r.json.outputs;
     for (const n of ALLOCATIONS.slice(0, 4)) expect(o.vpcCidrs[n]).toBe(planned[n].cidr);
     expect(o.ipv6Cidrs).toEqual([planned["v6-east"].cidr, planned["v6-west"].cidr]);
@@ -128,34 +127,34 @@ describe("examples/alicloud: real Pulumi CLI, provider process -> contract serve
 
   test("a second preview shows no change", () => {
     const r = run(p, ["preview", "--json", "--expect-no-changes"]);
-    if (r.code !== 0) throw new Error(fail("preview", r));
+    if (r.code !== 0) throw new Error(failure("preview", r));
     expect(r.json.steps.every((s: any) => s.op === "same")).toBe(true);
   });
 
   test("refresh keeps what Alibaba still has; a reservation deleted outside Pulumi leaves the stack, and up reserves the CIDR preview plans", async () => {
     const before = ours(p).map((r) => [r.urn, r.outputs.cidr ?? r.outputs.cidrs]);
     const quiet = run(p, ["refresh"]);
-    if (quiet.code !== 0) throw new Error(fail("refresh", quiet));
+    if (quiet.code !== 0) throw new Error(failure("refresh", quiet));
     expect(ours(p).map((r) => [r.urn, r.outputs.cidr ?? r.outputs.cidrs])).toEqual(before);
     expect(run(p, ["preview", "--expect-no-changes"]).code).toBe(0);
 
     const edge = byName(p, "vpc-west-edge");
     await vpcIpam(server, "DeleteIpamPoolAllocation", { RegionId: OTHER, IpamPoolAllocationId: edge.id });
     const r = run(p, ["refresh"]);
-    if (r.code !== 0) throw new Error(fail("refresh", r));
+    if (r.code !== 0) throw new Error(failure("refresh", r));
     expect(byName(p, "vpc-west-edge")).toBeUndefined();
     const pv = run(p, ["preview", "--json"]);
     const again = plannedByName(pv.json)["vpc-west-edge"];
     expect(again.op).toBe("create");
     const up = run(p, ["up"]);
-    if (up.code !== 0) throw new Error(fail("up", up));
+    if (up.code !== 0) throw new Error(failure("up", up));
     expect(byName(p, "vpc-west-edge").outputs.cidr).toBe(again.cidr);
     expect(await audit(p)).toMatchObject({ leaked: [], missing: [], duplicated: [] });
   });
 
   test("destroy deletes every reservation and pool in Alibaba", async () => {
     const r = run(p, ["destroy"]);
-    if (r.code !== 0) throw new Error(fail("destroy", r));
+    if (r.code !== 0) throw new Error(failure("destroy", r));
     expect(ours(p)).toEqual([]);
     expect(await vpcIpamList(server, "ListIpamPools", "IpamPools", { RegionId: REGION, IpamScopeId: scopeId })).toEqual([]);
   });
@@ -175,26 +174,27 @@ describe("kill -9 of pulumi up, then cancel and re-run", () => {
       const target = 1 + Math.floor(rand() * (POOLS.length + ALLOCATIONS.length - 1));
       const t0 = Date.now();
       const up = start(p, ["up", "--skip-preview"]);
-      while (!up.exited() && Date.now() - t0 < 180_000 && (await madeInAlibaba()) < target) await new Promise((r) => setTimeout(r, 20));
+      let made = 0;
+      while (!up.exited() && Date.now() - t0 < 180_000 && (made = await madeInAlibaba()) < target) await new Promise((r) => setTimeout(r, 20));
       const before = up.exited() ? await up.done : undefined;
       up.kill();
       const delay = Date.now() - t0;
       const code = await up.done;
       // An up that ended on its own before the kill must have succeeded; one still running at the deadline is a hang.
-      if (before !== undefined && before !== 0) throw new Error(`trial ${t}: ${fail("up (before the kill)", { code: before, ...up.output() })}`);
-      if (before === undefined && (await madeInAlibaba()) < target) throw new Error(`trial ${t}: up made fewer than ${target} pools/reservations in ${delay} ms (exit ${code}):\n${up.output().stdout.slice(-3000)}\n${up.output().stderr.slice(-3000)}`);
+      if (before !== undefined && before !== 0) throw new Error(`trial ${t}: ${failure("up (before the kill)", { code: before, ...up.output() })}`);
+      if (before === undefined && made < target) throw new Error(`trial ${t}: ${failure(`up (made ${made} of ${target} pools/reservations in ${delay} ms, then killed)`, { code, ...up.output() })}`);
       reapPlugins(p);
       repairCheckpoint(p);
       const atKill = await audit(p).catch(() => ({ leaked: [] as string[], managed: 0 }));
       const cancel = run(p, ["cancel"]);
-      if (cancel.code !== 0) throw new Error(`trial ${t} (kill after ${delay} ms): ${fail("cancel", cancel)}`);
+      if (cancel.code !== 0) throw new Error(`trial ${t} (kill after ${delay} ms): ${failure("cancel", cancel)}`);
       const again = run(p, ["up"]);
-      if (again.code !== 0) throw new Error(`trial ${t} (kill after ${delay} ms): ${fail("re-run", again)}`);
+      if (again.code !== 0) throw new Error(`trial ${t} (kill after ${delay} ms): ${failure("re-run", again)}`);
       const a = await audit(p);
       report.push(`trial ${t}: killed after ${delay} ms (${target} made in Alibaba) with ${atKill.managed}/${POOLS.length + ALLOCATIONS.length} resources in the stack and ${atKill.leaked.length} pool(s)/reservation(s) in Alibaba not yet in it; after re-run ${a.managed} resources, leaked ${a.leaked.length}, missing ${a.missing.length}, duplicated ${a.duplicated.length}`);
       expect(a).toEqual({ leaked: [], missing: [], duplicated: [], managed: POOLS.length + ALLOCATIONS.length });
       const d = run(p, ["destroy"]);
-      if (d.code !== 0) throw new Error(fail("destroy", d));
+      if (d.code !== 0) throw new Error(failure("destroy", d));
       expect(await audit(p)).toEqual({ leaked: [], missing: [], duplicated: [], managed: 0 });
     }
     process.stdout.write(report.join("\n") + "\n");

@@ -15,7 +15,7 @@ import {
 import * as path from "node:path";
 import { contains, parseCidr } from "../../provider/core/cidr";
 import { fakecloudInstalled, fakecloudMissingReason, startAwsEmulators, type AwsEmulators } from "../support/aws/emulators";
-import { cleanup, exportState, plannedByName, project, type Project, reapPlugins, ROOT, run, start, expectDisjoint, repairCheckpoint, failure } from "../support/pulumi";
+import { cleanup, exportState, expectDisjoint, failure, previewPlans, project, type Project, reapPlugins, repairCheckpoint, ROOT, run, start } from "../support/pulumi";
 
 const EXAMPLE = path.join(ROOT, "examples/aws");
 const ALLOCATIONS = ["vpc-east-app", "vpc-east-data", "vpc-west-app", "vpc-west-edge", "v6-east", "v6-west"];
@@ -86,12 +86,7 @@ withFakecloud(`examples/aws with the AWS backend on fakecloud + moto, real Pulum
     afterAll(() => cleanup(p));
 
     test("preview plans every CIDR (pools not yet in EC2 included) and creates nothing in EC2", async () => {
-      const r = run(p, ["preview", "--json"]);
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      planned = plannedByName(r.json);
-      for (const n of ALLOCATIONS) expect(planned[n].cidr).toMatch(/^[0-9a-f.:]+\/\d+$/);
-      expectDisjoint(ALLOCATIONS.map((n) => planned[n].cidr));
+      planned = previewPlans(p, ALLOCATIONS);
       expectDisjoint([...planned["corp-us-east-1"].cidrs, ...planned["corp-eu-west-1"].cidrs]);
       for (const [vpc, pool] of [["vpc-east-app", "corp-us-east-1"], ["vpc-west-edge", "corp-eu-west-1"]]) {
         const outer = parseCidr("ipv4", planned[pool].cidrs[0]);

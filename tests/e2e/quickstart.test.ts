@@ -1,7 +1,7 @@
 /** The local quickstart through the real Pulumi CLI: preview plans, up allocates exactly the plan. */
 import * as path from "node:path";
 import { blockRange, parseCidr } from "../../provider/core/cidr";
-import { cleanup, exportState, plannedByName, project, Project, ROOT, run, withIpam, expectDisjoint } from "../support/pulumi";
+import { cleanup, exportState, expectDisjoint, plannedByName, previewPlans, project, Project, ROOT, run, withIpam } from "../support/pulumi";
 
 const QUICKSTART = path.join(ROOT, "examples/local-quickstart");
 const ALLOCATIONS = ["vpc-east-app", "vpc-east-data", "vpc-west-app", "vpc-west-edge", "v6-east", "v6-west"];
@@ -13,12 +13,7 @@ describe("local quickstart, real Pulumi CLI on a file backend", () => {
   afterAll(() => cleanup(p));
 
   test("preview plans every CIDR, distinct among siblings, including in pools new in this program", () => {
-    const r = run(p, ["preview", "--json"]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    planned = plannedByName(r.json);
-    for (const n of ALLOCATIONS) expect(planned[n].cidr).toMatch(/^[0-9a-f.:]+\/\d+$/);
-    expectDisjoint(ALLOCATIONS.map((n) => planned[n].cidr));
+    planned = previewPlans(p, ALLOCATIONS);
     const regional = [...planned["corp-us-east-1"].cidrs, ...planned["corp-eu-west-1"].cidrs];
     expectDisjoint(regional);
     for (const c of regional) expect(blockRange(32, parseCidr("ipv4", c))[0] >> 24n).toBe(10n);

@@ -154,7 +154,7 @@ describe("per-operation cost does not depend on pool size", () => {
       for (const sql of large.sqlTexts) {
         const st = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
         const nParams = (sql.match(/\?/g) ?? []).length;
-        const named = [...new Set([...sql.matchAll(/@(\w+)/g)].map((m) => m[1]))];
+        const named = [...new Set([...sql.matchAll(/[@$](\w+)/g)].map((m) => m[1]))]; // @name or the shared SQL's $1..$n
         const rows = (named.length ? st.all(Object.fromEntries(named.map((n) => [n, "0"]))) : st.all(...Array(nParams).fill("0"))) as { id: number; parent: number; detail: string }[];
         for (const r of rows) {
           if (/\bSCAN ipam_/.test(r.detail)) bad.push(`${r.detail} :: ${sql}`);

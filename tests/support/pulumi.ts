@@ -97,6 +97,21 @@ export function plannedByName(preview: any): Record<string, any> {
   return out;
 }
 
+/**
+ * `preview --json` of a program that must succeed without warnings and plan
+ * a CIDR for each of `allocations`, none overlapping another of its family.
+ * The checked inputs by resource name.
+ */
+export function previewPlans(p: Project, allocations: string[]): Record<string, any> {
+  const r = run(p, ["preview", "--json"]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const planned = plannedByName(r.json);
+  for (const n of allocations) expect(planned[n].cidr).toMatch(/^[0-9a-f.:]+\/\d+$/);
+  expectDisjoint(allocations.map((n) => planned[n].cidr));
+  return planned;
+}
+
 /** Pulumi's stack state (resources with their outputs), read with `pulumi stack export`. */
 export function exportState(p: Project): any[] {
   const r = spawnSync("pulumi", ["stack", "export", "--stack", "dev", "--cwd", p.dir], { env: p.env, encoding: "utf8" });
