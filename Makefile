@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CACHE ?= $(HOME)/.cache/pulumi-ipam
-PULUMI_VERSION ?= 3.259.0
+PULUMI_VERSION ?= 3.276.0
 export PULUMI_IPAM_CACHE := $(CACHE)
 export PULUMI_VERSION
 # Node >= 22 first on PATH (downloaded from the npm registry when the machine's node is older).

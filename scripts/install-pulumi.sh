@@ -4,7 +4,7 @@
 # runs Node dynamic providers. Skips everything when a pulumi of that version
 # is already on PATH or in the cache.
 set -euo pipefail
-PULUMI_VERSION="${PULUMI_VERSION:-3.259.0}"
+PULUMI_VERSION="${PULUMI_VERSION:-3.276.0}"
 CACHE="${PULUMI_IPAM_CACHE:-$HOME/.cache/pulumi-ipam}"
 BIN="$CACHE/pulumi-$PULUMI_VERSION/bin"
 
