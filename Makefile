@@ -10,13 +10,15 @@ NODE_BIN := $(shell bash scripts/install-node.sh)
 export PATH := $(NODE_BIN):$(CACHE)/pulumi-$(PULUMI_VERSION)/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: install deps postgres pulumi aws-emulators build test test-unit bench quickstart demo clean
+.PHONY: install deps postgres pulumi pulumi-yaml aws-emulators tools build check test test-unit bench quickstart demo clean
 
-install: deps postgres pulumi aws-emulators
+# Everything the tests need. The main job (quickstart) needs only deps and pulumi.
+install: deps postgres tools
 
 deps: node_modules/.installed
 # npm install, not npm ci: npm 11 writes lockfiles without other platforms' optional
-# bindings and then refuses them in npm ci (npm/cli#4828).
+# bindings and then refuses them in npm ci (npm/cli#4828). The committed lockfile is
+# the one npm writes on a fresh install, so this leaves it unchanged.
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -28,12 +30,20 @@ postgres:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); \
 	fi
 
+# The Pulumi CLI alone (the main job's only tool).
 pulumi:
 	@bash scripts/install-pulumi.sh
 
-# Emulators for the AWS backend's tests (moto from PyPI; an EC2 IPAM emulator from source).
+pulumi-yaml:
+	@bash scripts/install-pulumi-yaml.sh
+
+# Emulators for the AWS backend's tests (moto from PyPI; fakecloud from crates.io).
 aws-emulators:
 	@bash scripts/install-aws-emulators.sh
+
+# The CLI, the YAML host and the emulators, built in parallel.
+tools:
+	@bash scripts/install-tools.sh
 
 # node_modules/pulumi-ipam: the package as npm would install it (package.json
 # and dist/provider, copied), so programs here and the provider process they
@@ -44,7 +54,11 @@ build: deps
 	npx tsc -p tsconfig.json
 	@bash scripts/install-self.sh
 
-test: install build
+# Type-checks the tests, benchmarks and examples too (ts-jest does not).
+check: build
+	npx tsc -p tsconfig.check.json
+
+test: install check
 	npx jest --ci
 
 test-unit: deps
@@ -55,7 +69,7 @@ bench: install build
 
 # The main job: preview then up of the local quickstart, printing the planned
 # and then the allocated CIDRs (state and store in examples/local-quickstart/.pulumi-ipam).
-quickstart: install build
+quickstart: deps pulumi build
 	node dist/provider/cli/run.js examples/local-quickstart preview
 	node dist/provider/cli/run.js examples/local-quickstart up
 

@@ -37,7 +37,7 @@ step() { # step NAME OUTFILE CMD...: runs CMD with stdout to OUTFILE; a failure 
 say "building bench/.dist (tsc) and bench/go-ipam/go-ipam-bench (go build)"
 rm -rf bench/.dist
 # Type errors elsewhere do not stop the emit; only missing output does.
-npx --no-install tsc -p bench/tsconfig.json >&2 || say "tsc reported type errors (see above); running what it emitted"
+npx --no-install tsc -p bench/tsconfig.json >&2 || { say "tsc reported type errors (see above): fix them first"; exit 1; }
 [ -f bench/.dist/bench/report.js ] || { say "tsc emitted nothing"; exit 1; }
 (cd bench/go-ipam && go build -buildvcs=false -o go-ipam-bench .) >&2
 NODE="node bench/.dist/bench"

@@ -3,7 +3,7 @@
 # into the cache outside the repo (versions pinned in tests/support/aws/versions.env):
 #
 #   moto[server]  PyPI, into a venv at  $CACHE/moto-$MOTO_VERSION/           (Elastic IPs)
-#   fakecloud     crates.io (cargo install --locked), into $CACHE/fakecloud-$FAKECLOUD_VERSION/bin
+#   fakecloud     crates.io (cargo install --locked --debug: an unoptimised build, several times quicker to compile), into $CACHE/fakecloud-$FAKECLOUD_VERSION/bin
 #                 (EC2 IPAM; build dir $CACHE/fakecloud-target; 20-60 min the first time)
 #   cloudemu      Go module proxy, into $CACHE/cloudemu-$CLOUDEMU_VERSION/bin (EC2 IPAM)
 #
@@ -58,7 +58,7 @@ if [ "${FAKECLOUD_SKIP:-0}" != 1 ] &&
     log="$FAKECLOUD_DIR/build.log"
     echo "install-aws-emulators: building fakecloud $FAKECLOUD_VERSION with cargo (once; log: $log)" >&2
     if ! CARGO_TARGET_DIR="$CACHE/fakecloud-target" \
-         cargo install fakecloud --version "$FAKECLOUD_VERSION" --locked --root "$FAKECLOUD_DIR" >"$log" 2>&1; then
+         cargo install fakecloud --version "$FAKECLOUD_VERSION" --locked --debug --root "$FAKECLOUD_DIR" >"$log" 2>&1; then
       tail -n 30 "$log" >&2
       echo "install-aws-emulators: building fakecloud $FAKECLOUD_VERSION failed (log: $log)" >&2; exit 1
     fi

@@ -5,7 +5,7 @@
  * language host's module is not served there). With a full Pulumi install,
  * plain `pulumi preview` / `pulumi up` in the directory do the same.
  *
- *   ipam-run <dir> preview|up|refresh|destroy|cancel|outputs [--stack dev] [--json] [--expect-no-changes] [--skip-preview]
+ *   pulumi-ipam run <dir> preview|up|refresh|destroy|cancel|outputs [--stack dev] [--json] [--expect-no-changes] [--skip-preview]
  *
  * `up` runs a preview and then the update, as `pulumi up` does (the
  * Automation API's up alone would skip the preview).
@@ -17,21 +17,58 @@ import * as auto from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+export const USAGE = "usage: pulumi-ipam run <dir> preview|up|refresh|destroy|cancel|outputs [--stack NAME] [--json] [--expect-no-changes] [--skip-preview]";
+const COMMANDS = ["preview", "up", "refresh", "destroy", "cancel", "outputs"];
+
+/** Bad arguments: exit 2. */
+export class UsageError extends Error {}
+
 interface Args { dir: string; command: string; stack: string; json: boolean; expectNoChanges: boolean; skipPreview: boolean }
 
 function parse(argv: string[]): Args {
   const [dir, command, ...rest] = argv;
-  if (!dir || !command) throw new Error("usage: ipam-run <dir> preview|up|refresh|destroy|outputs [--stack NAME] [--json] [--expect-no-changes]");
+  if (!dir || !command || !COMMANDS.includes(command)) throw new UsageError(USAGE);
   const flag = (f: string) => rest.includes(f);
   const at = rest.indexOf("--stack");
   return { dir: path.resolve(dir), command, stack: at >= 0 ? rest[at + 1] : "dev", json: flag("--json"), expectNoChanges: flag("--expect-no-changes"), skipPreview: flag("--skip-preview") };
 }
 
+/**
+ * Registers a TypeScript loader for the program, as Pulumi's Node.js host
+ * does: the project's own ts-node and typescript when it has them, else ours;
+ * the project's tsconfig.json when there is one, else options that today's
+ * TypeScript accepts (TypeScript 6 rejects the node10 resolution that ts-node
+ * implies for "commonjs", TS5107). Without any ts-node, Node's own type
+ * stripping (Node >= 22.18) runs the program.
+ */
+function registerTypeScript(dir: string): void {
+  const from = [dir, __dirname];
+  const resolve = (m: string) => { for (const p of from) { try { return require.resolve(m, { paths: [p] }); } catch { /* next */ } } return undefined; };
+  const tsNode = resolve("ts-node");
+  const typescript = resolve("typescript");
+  if (!tsNode || !typescript) {
+    if ((process.features as { typescript?: string }).typescript) return;
+    throw new RunError(`cannot run ${dir}/index.ts: install typescript and ts-node in the project (npm install -D typescript ts-node), or use Node >= 22.18`);
+  }
+  const tsconfig = path.join(dir, "tsconfig.json");
+  const major = Number((require(typescript) as { version: string }).version.split(".")[0]);
+  require(tsNode).register({
+    transpileOnly: true, compiler: typescript,
+    ...(fs.existsSync(tsconfig) ? { project: tsconfig } : {
+      skipProject: true,
+      compilerOptions: major >= 5
+        ? { module: "node16", moduleResolution: "node16", target: "ES2022", esModuleInterop: true }
+        : { module: "commonjs", target: "ES2017", esModuleInterop: true },
+    }),
+  });
+}
+
 /** Loads the program's index.ts (or index.js) afresh and returns its exports as stack outputs. */
 function program(dir: string): auto.PulumiFn {
+  let registered = false;
   return async () => {
     const ts = path.join(dir, "index.ts");
-    if (fs.existsSync(ts)) require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+    if (fs.existsSync(ts) && !registered) { registerTypeScript(dir); registered = true; }
     const entry = fs.existsSync(ts) ? ts : path.join(dir, "index.js");
     // Each run (preview, then update) must execute the program afresh: drop it from the module cache.
     for (const k of Object.keys(require.cache)) if (k.startsWith(dir + path.sep) && !k.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[k];
@@ -40,10 +77,41 @@ function program(dir: string): auto.PulumiFn {
   };
 }
 
+/** A failure the runner explains itself: printed as one line, without a stack. */
+export class RunError extends Error {}
+
+/** The engine's colour markup (<{%fg 1%}>, <{%reset%}>) that reaches error texts even with colour off. */
+export const stripMarkup = (s: string) => s.replace(/<\{%[^%]*%\}>/g, "");
+
+/**
+ * What to print for a failed engine command: its own error lines, once.
+ * The Automation API's CommandError wraps the whole stdout and stderr
+ * ("code: -2\n stdout: ... stderr: ..."); stdout was already streamed.
+ */
+export function engineError(e: unknown, streamed: boolean): string {
+  if (e instanceof auto.CommandError) {
+    const r = (e as unknown as { commandResult: { stdout: string; stderr: string; err?: Error & { stdout?: string; stderr?: string } } }).commandResult;
+    // A non-zero exit reaches us as execa's error (code -2), whose stdout and stderr are the command's own.
+    const stdout = r.err?.stdout ?? r.stdout;
+    const stderr = r.err?.stderr ?? r.stderr;
+    const lines = (text: string) => stripMarkup(text).split("\n").map((l) => l.trimEnd());
+    const errors = lines(stderr).filter((l) => l.trim());
+    if (!streamed) {
+      // Not streamed (--json): the diagnostics may be in stdout too.
+      errors.unshift(...lines(stdout).filter((l) => /^\s*error:/.test(l)));
+    }
+    const seen = new Set<string>();
+    return errors.filter((l) => !seen.has(l.trim()) && seen.add(l.trim())).join("\n") || (r.err?.message ?? "the Pulumi command failed");
+  }
+  return stripMarkup(e instanceof Error ? e.message : String(e));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const a = parse(argv);
-  const project = (fs.readFileSync(path.join(a.dir, "Pulumi.yaml"), "utf8").match(/^name:\s*(\S+)/m) ?? [])[1];
-  if (!project) throw new Error(`${a.dir}/Pulumi.yaml has no name`);
+  const yaml = path.join(a.dir, "Pulumi.yaml");
+  if (!fs.existsSync(yaml)) throw new UsageError(`${a.dir} has no Pulumi.yaml: give the directory of a Pulumi project`);
+  const project = (fs.readFileSync(yaml, "utf8").match(/^name:\s*(\S+)/m) ?? [])[1];
+  if (!project) throw new RunError(`${yaml} has no name`);
   const stateDir = path.join(a.dir, ".pulumi-ipam", "state");
   const backend = process.env.PULUMI_BACKEND_URL || `file://${stateDir}`;
   if (backend.startsWith("file://")) fs.mkdirSync(backend.slice("file://".length), { recursive: true });
@@ -55,34 +123,36 @@ export async function main(argv: string[]): Promise<number> {
     { workDir: a.dir, envVars },
   );
   const onOutput = a.json ? undefined : (s: string) => process.stdout.write(s);
+  // Colour only for a person at a terminal; piped or captured output gets plain text.
+  const color = process.stdout.isTTY && !process.env.NO_COLOR ? "always" : "never";
   const events: auto.EngineEvent[] = [];
   const onEvent = (e: auto.EngineEvent) => { events.push(e); };
   switch (a.command) {
     case "preview": {
-      const r = await stack.preview({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
+      const r = await stack.preview({ diff: true, color, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ changeSummary: r.changeSummary, steps: planned(events) }, null, 2) + "\n");
       else summary("Planned", planned(events).map((s) => ({ urn: s.urn, values: s.inputs })));
       break;
     }
     case "up": {
-      if (!a.skipPreview) await stack.preview({ diff: true, onOutput, expectNoChanges: a.expectNoChanges });
-      const r = await stack.up({ diff: true, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
+      if (!a.skipPreview) await stack.preview({ diff: true, color, onOutput, expectNoChanges: a.expectNoChanges });
+      const r = await stack.up({ diff: true, color, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ summary: r.summary.resourceChanges, outputs: plain(r.outputs) }, null, 2) + "\n");
       else summary("Allocated", events.filter((e) => e.resOutputsEvent).map((e) => ({ urn: e.resOutputsEvent!.metadata.urn, values: e.resOutputsEvent!.metadata.new?.outputs ?? {} })));
       break;
     }
-    case "refresh": await stack.refresh({ onOutput, onEvent }); break;
-    case "destroy": await stack.destroy({ onOutput, onEvent }); break;
+    case "refresh": await stack.refresh({ color, onOutput, onEvent }); break;
+    case "destroy": await stack.destroy({ color, onOutput, onEvent }); break;
     case "cancel": await stack.cancel(); break;
     case "outputs": process.stdout.write(JSON.stringify(plain(await stack.outputs()), null, 2) + "\n"); break;
-    default: throw new Error(`unknown command ${a.command}`);
+    default: throw new UsageError(USAGE);
   }
   return 0;
 }
 
 /** One line per IPAM resource: its name and the CIDRs (or address) it has. */
 function summary(title: string, rows: { urn: string; values: Record<string, any> }[]): void {
-  const lines = rows.filter((r) => r.urn.includes("dynamic/ipam:")).map((r) => {
+  const lines = rows.filter((r) => /::(pulumi-nodejs:dynamic\/ipam|ipam:index):/.test(r.urn)).map((r) => {
     const v = r.values;
     const what = v.publicIp ?? v.cidr ?? (Array.isArray(v.cidrs) ? v.cidrs.join(", ") : v.cidrs);
     return `  ${r.urn.split("::").pop()!.padEnd(24)} ${String(what ?? "(unknown)")}${v.planNote ? `   (${v.planNote})` : ""}`;
@@ -100,9 +170,12 @@ function planned(events: auto.EngineEvent[]) {
   });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((c) => process.exit(c), (e) => {
-    process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
-    process.exit(1);
+/** Runs main and exits: 0, or 1 with the engine's error printed once (2 for bad arguments). */
+export function runAndExit(argv: string[]): void {
+  main(argv).then((c) => process.exit(c), (e) => {
+    process.stderr.write(`${engineError(e, !argv.includes("--json"))}\n`);
+    process.exit(e instanceof UsageError ? 2 : 1);
   });
 }
+
+if (require.main === module) runAndExit(process.argv.slice(2));

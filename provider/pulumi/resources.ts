@@ -24,9 +24,20 @@ import type { Kind } from "./providers/trampoline";
  */
 const providers = { IpamPool: IpamPoolProvider, IpamPoolAllocation: IpamPoolAllocationProvider, ElasticIp: ElasticIpProvider };
 
-/** The key plans are kept under: the same for this resource in every run of this stack. */
-function planKey(kind: Kind, name: string): string {
-  return `${pulumi.getProject()}/${pulumi.getStack()}/${kind}/${name}`;
+/**
+ * The key plans are kept under: the resource's URN, the same in every run
+ * of this stack. It includes the parent chain's types, so two children with
+ * one name under components of different types never share a plan.
+ */
+function planKey(kind: Kind, name: string, opts?: pulumi.CustomResourceOptions): pulumi.Input<string> {
+  const urn = (parentType?: string) => `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${parentType ? `${parentType}$` : ""}pulumi-nodejs:dynamic/ipam:${kind}::${name}`;
+  const parent = opts?.parent;
+  if (!parent) return urn();
+  // A child's type is its parent's qualified type, '$', its own; the stack itself is left out.
+  return parent.urn.apply((u) => {
+    const type = u.split("::")[2];
+    return urn(type === "pulumi:pulumi:Stack" ? undefined : type);
+  });
 }
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -37,6 +48,12 @@ export interface IpamPoolArgs {
   /** CIDRs provisioned to the pool. For a nested pool, each is carved out of the source pool. */
   cidrs?: string[];
   sourceIpamPoolId?: string;
+  /**
+   * The scope of a top-level pool: its CIDRs may not overlap another top-level pool's in the same scope.
+   * A nested pool is in its source's scope (if given, it must be that one).
+   * @default local: "ipam-scope-default"; aws/alicloud: ipam:scopeId
+   */
+  ipamScopeId?: string;
   /** Nested pools: carve one CIDR of this netmask length out of the source pool (planned in preview). */
   netmaskLength?: number;
   locale?: string;
@@ -64,7 +81,7 @@ export class IpamPool extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: In<IpamPoolArgs>, opts?: pulumi.CustomResourceOptions) {
     super(providers.IpamPool, name, {
-      ...args, cidrs: args.cidrs, planKey: planKey("IpamPool", name), ipamPoolId: undefined, poolDepth: undefined, planNote: undefined,
+      ...args, cidrs: args.cidrs, planKey: planKey("IpamPool", name, opts), ipamPoolId: undefined, poolDepth: undefined, planNote: undefined,
     }, opts, "ipam", "IpamPool");
   }
 }
@@ -105,7 +122,7 @@ export class IpamPoolAllocation extends pulumi.dynamic.Resource {
     super(providers.IpamPoolAllocation, name, {
       // Only outputs a user reads are declared here: every property costs the SDK promises, each with a
       // source-mapped stack trace (resourceType is an output when given, through ...args).
-      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name), ipamPoolAllocationId: args.ipamPoolAllocationId, planNote: undefined,
+      ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name, opts), ipamPoolAllocationId: args.ipamPoolAllocationId, planNote: undefined,
     }, opts, "ipam", "IpamPoolAllocation");
   }
 }
@@ -130,7 +147,7 @@ export class ElasticIp extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: In<ElasticIpArgs>, opts?: pulumi.CustomResourceOptions) {
     super(providers.ElasticIp, name, {
-      ...args, planKey: planKey("ElasticIp", name), publicIp: undefined, allocationId: undefined, ipamPoolAllocationId: undefined, planNote: undefined,
+      ...args, planKey: planKey("ElasticIp", name, opts), publicIp: undefined, allocationId: undefined, ipamPoolAllocationId: undefined, planNote: undefined,
     }, opts, "ipam", "ElasticIp");
   }
 }

@@ -67,7 +67,7 @@ describe("custom programs", () => {
     const strict = run(p, ["up"], { ...program(spec), PULUMI_IPAM_STRICT_PLAN: "true" });
     expect(strict.code).not.toBe(0);
     expect(strict.stdout + strict.stderr).toContain(`planned ${planned}`);
-    expect(strict.stdout + strict.stderr).toContain("ipam-e2e-custom/dev/IpamPoolAllocation/app");
+    expect(strict.stdout + strict.stderr).toContain("urn:pulumi:dev::ipam-e2e-custom::pulumi-nodejs:dynamic/ipam:IpamPoolAllocation::app");
     expect(storeRows(p).allocations).toBe(before.allocations);
     // Without strict, up proceeds and says which allocation moved, from what to what.
     const up = run(p, ["up", "--json"], program(spec));
@@ -78,5 +78,44 @@ describe("custom programs", () => {
     expect(app.outputs.planNote).toContain(app.outputs.cidr);
     expect(run(p, ["destroy"], program(spec)).code).toBe(0);
     await withIpam(p, (ipam) => ipam.release({ ipamPoolId: poolId, ipamPoolAllocationId: intruder.ipamPoolAllocationId }));
+  });
+
+  test("plan keys come from the URN: same-named children of components of different types get their own plans", async () => {
+    const spec = ["Network", "Shared"].map((type) => ({
+      kind: "IpamPoolAllocation", name: "vpc", parent: `${type}/main`, args: { ipamPoolId: poolId, netmaskLength: 24 },
+    }));
+    const pv = run(p, ["preview", "--json"], program(spec));
+    expect(pv.code).toBe(0);
+    const steps = pv.json.steps.filter((s: any) => s.urn.endsWith("ipam:IpamPoolAllocation::vpc"));
+    expect(steps.map((s: any) => s.inputs.planKey).sort()).toEqual([
+      "urn:pulumi:dev::ipam-e2e-custom::test:index:Network$pulumi-nodejs:dynamic/ipam:IpamPoolAllocation::vpc",
+      "urn:pulumi:dev::ipam-e2e-custom::test:index:Shared$pulumi-nodejs:dynamic/ipam:IpamPoolAllocation::vpc",
+    ]);
+    // Each plan key is the resource's own URN, and the two plans are distinct CIDRs.
+    for (const s of steps) expect(s.inputs.planKey).toBe(s.urn);
+    expect(new Set(steps.map((s: any) => s.inputs.cidr)).size).toBe(2);
+    const up = run(p, ["up", "--json"], program(spec));
+    expect(up.code).toBe(0);
+    expect([up.json.outputs.results["Network/main/vpc"], up.json.outputs.results["Shared/main/vpc"]].sort())
+      .toEqual(steps.map((s: any) => s.inputs.cidr).sort());
+    expect(run(p, ["destroy"], program(spec)).code).toBe(0);
+  });
+
+  test("a failed run prints the engine's error once, without the Automation API's wrapper or colour markup", () => {
+    const r = run(p, ["preview"], program([{ kind: "IpamPoolAllocation", name: "bad", args: { ipamPoolId: poolId, netmaskLength: 28 } }]));
+    expect(r.code).toBe(1);
+    const all = r.stdout + r.stderr;
+    expect(all).toContain("IllegalParam.CidrMask");
+    expect(all).not.toMatch(/code: -?\d+\s+stdout:/);
+    expect(all).not.toContain("<{%");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(all.split("IllegalParam.CidrMask").length - 1).toBe(1);
+  });
+
+  test("bad runner arguments: one line and exit 2", () => {
+    const r = run(p, ["frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("usage: pulumi-ipam run");
   });
 });
