@@ -19,6 +19,8 @@ export type IpamErrorCode =
   | "QuotaExceeded.IpamPoolQuotaDepth"
   | "DependencyViolation"
   | "DryRunOperation"
+  // Retryable: another process held the SQLite store's write lock past busyTimeoutMs.
+  | "ServiceUnavailable.StoreBusy"
   // A cloud API's own code where none of ours means the same (kept as the API said it).
   | (string & {});
 

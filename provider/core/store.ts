@@ -62,5 +62,34 @@ export interface Store {
    * conflict, so fn must do nothing but store calls.
    */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn without taking a write lock, so it never waits for another
+   * process's writer (SQLite: a deferred BEGIN, one WAL snapshot; PostgreSQL:
+   * MVCC reads). Any write or lockPools call in fn throws.
+   */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The StoreTx methods a read-only transaction refuses: every write, and lockPools (a lock is taken only to write). */
+export const WRITE_METHODS = [
+  "lockPools", "putPool", "deletePool", "addFree", "removeFree", "putAllocation", "deleteAllocation",
+  "putAddress", "deleteAddress", "putToken", "putReservation", "deleteReservation",
+] as const satisfies readonly (keyof StoreTx)[];
+
+/** tx with every write replaced by one that throws: a read-only transaction's fn that writes fails loudly, before the store sees it. */
+export function readOnlyTx(tx: StoreTx): StoreTx {
+  const writes = new Set<PropertyKey>(WRITE_METHODS);
+  return new Proxy(tx, {
+    get(target, prop) {
+      if (writes.has(prop)) {
+        return () => {
+          throw new Error(`internal: ${String(prop)} called in a read-only transaction; use Store.transaction for work that writes.`);
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      // Bound to the real tx, so its own state (caches, flags) stays on it.
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 }

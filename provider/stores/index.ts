@@ -1,24 +1,24 @@
 /**
- * Opens a store from a URL: `sqlite:<path>` (default; add `?synchronous=full`
- * to survive power loss as well as process crashes, at an fsync per commit), `postgres://...` /
- * `postgresql://...`, or `memory:` for tests and benchmarks.
+ * Opens a store from a URL: `sqlite:<path>` (default; `?synchronous=full` to
+ * survive power loss as well as process crashes, at an fsync per commit;
+ * `?busyTimeoutMs=<ms>` for how long to wait for another process's write
+ * lock, 30000 by default), `postgres://...` / `postgresql://...`, or
+ * `memory:` for tests and benchmarks. A URL it cannot use is
+ * InvalidParameterValue, and its message never shows a password.
  */
 import type { Store } from "../core/store";
 import { MemoryStore } from "./memory";
+import { parseStoreUrl } from "./url";
+
+export { describeUrl, parseStoreUrl, redactUrl } from "./url";
 
 export function openStore(url: string): Store {
-  if (url === "memory:") return new MemoryStore();
-  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+  const u = parseStoreUrl(url);
+  if (u.kind === "memory") return new MemoryStore();
+  if (u.kind === "postgres") {
     const { PostgresStore } = require("./postgres") as typeof import("./postgres");
-    return new PostgresStore(url);
+    return new PostgresStore(u.url);
   }
-  if (url.startsWith("sqlite:")) {
-    const [file, query] = url.slice("sqlite:".length).split("?");
-    const params = new URLSearchParams(query ?? "");
-    const sync = params.get("synchronous");
-    if (sync && sync !== "full" && sync !== "normal") throw new Error(`store URL ${url}: synchronous must be full or normal.`);
-    const { SqliteStore } = require("./sqlite") as typeof import("./sqlite");
-    return new SqliteStore(file.replace(/^\/\/(?=\/)/, ""), { synchronous: (sync ?? "normal") as "full" | "normal" });
-  }
-  throw new Error(`store URL ${JSON.stringify(url)} is not supported; use sqlite:<path>, postgres://user@host:port/db or memory:.`);
+  const { SqliteStore } = require("./sqlite") as typeof import("./sqlite");
+  return new SqliteStore(u.file, u.options);
 }

@@ -6,7 +6,7 @@
 import BTree from "sorted-btree";
 import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "../core/model";
-import type { Store, StoreTx } from "../core/store";
+import { readOnlyTx, type Store, type StoreTx } from "../core/store";
 import { AllocationTable } from "./memory-allocations";
 import { Mutex } from "./mutex";
 
@@ -140,6 +140,11 @@ export class MemoryStore implements Store {
         throw e;
       }
     });
+  }
+
+  /** Under the same mutex as writers: a snapshot is what no writer is halfway through. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.mutex.run(() => fn(readOnlyTx(new MemoryTx(this))));
   }
 
   async close(): Promise<void> {}

@@ -1,15 +1,21 @@
 /**
  * SQLite store (better-sqlite3): the default. WAL journal; every transaction
- * is BEGIN IMMEDIATE, so concurrent processes on one file serialize on the
- * write lock and never see each other's half-done work. The file is created
- * with mode 0600 (it may hold tags and descriptions).
+ * that may write is BEGIN IMMEDIATE, so concurrent processes on one file
+ * serialize on the write lock and never see each other's half-done work.
+ * Reads are a deferred BEGIN: WAL gives them a snapshot without the lock, so
+ * they never wait for a writer. A write lock held elsewhere for longer than
+ * busyTimeoutMs is ServiceUnavailable.StoreBusy (retryable), not a raw
+ * SQLITE_BUSY. The file is created with mode 0600 (it may hold tags and descriptions).
  */
 import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "../core/model";
-import type { Store, StoreTx } from "../core/store";
+import { IpamError } from "../core/errors";
+import { quote } from "../core/quote";
+import { readOnlyTx, type Store, type StoreTx } from "../core/store";
+import { MAX_BUSY_TIMEOUT_MS } from "./url";
 import { Mutex } from "./mutex";
 import {
   decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace,
@@ -30,9 +36,11 @@ export interface SqliteOptions {
    * "full": it also survives power loss, at one fsync per commit (0.2 ms on this disk, 3 ms on a busier one).
    */
   synchronous?: "full" | "normal";
-  /** How long to wait for another process's write lock, in ms. @default 30000 */
+  /** How long to wait for another process's write lock, in ms, before ServiceUnavailable.StoreBusy. @default 30000 */
   busyTimeoutMs?: number;
 }
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 30000;
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -41,6 +49,7 @@ export class SqliteStore implements Store {
   private readonly stmts = new Map<string, Database.Statement>();
   // Prepared once: exec() would parse them on every transaction.
   private readonly begin: Database.Statement;
+  private readonly beginRead: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
   private readonly dataVersion: Database.Statement;
@@ -53,19 +62,25 @@ export class SqliteStore implements Store {
    */
   readonly holds = new Map<string, Map<string, ReservationHold>>();
   private holdsVersion = -1;
+  readonly busyTimeoutMs: number;
 
   constructor(readonly file: string, opts: SqliteOptions = {}) {
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (!Number.isSafeInteger(this.busyTimeoutMs) || this.busyTimeoutMs < 0 || this.busyTimeoutMs > MAX_BUSY_TIMEOUT_MS) {
+      throw new IpamError("InvalidParameterValue", `busyTimeoutMs ${quote(opts.busyTimeoutMs)} is not a whole number of milliseconds from 0 to ${MAX_BUSY_TIMEOUT_MS}.`);
+    }
     if (file !== ":memory:") {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
       fs.closeSync(fs.openSync(file, "a", 0o600));
     }
     this.db = new Database(file);
     try {
-      this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.migrate();
       this.begin = this.db.prepare("BEGIN IMMEDIATE");
+      this.beginRead = this.db.prepare("BEGIN DEFERRED");
       this.commit = this.db.prepare("COMMIT");
       this.rollback = this.db.prepare("ROLLBACK");
       this.dataVersion = this.db.prepare("PRAGMA data_version").pluck();
@@ -73,11 +88,14 @@ export class SqliteStore implements Store {
       // A refused open (e.g. a schema newer than this code) must not leave the
       // connection and its file descriptors open: the caller never gets a store to close.
       this.db.close();
-      throw e;
+      throw this.named(e);
     }
   }
 
   private migrate(): void {
+    // Checked first without the write lock: opening an up-to-date store must not wait for another process's writer.
+    const hasSchema = this.db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ipam_schema'").pluck().get();
+    if (hasSchema && this.db.prepare("SELECT version FROM ipam_schema").pluck().get() === MIGRATIONS.length) return;
     this.db.exec("BEGIN IMMEDIATE");
     try {
       this.db.exec("CREATE TABLE IF NOT EXISTS ipam_schema (version INTEGER NOT NULL)");
@@ -108,23 +126,39 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.run(this.begin, fn);
+  }
+
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.run(this.beginRead, (tx) => fn(readOnlyTx(tx)));
+  }
+
+  private run<T>(begin: Database.Statement, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
-      this.begin.run();
-      const version = this.dataVersion.get() as number;
-      if (version !== this.holdsVersion) {
-        this.holds.clear();
-        this.holdsVersion = version;
-      }
       try {
+        begin.run();
+        // Also what starts a deferred transaction's snapshot, so the holds cache is checked against the data it will read.
+        const version = this.dataVersion.get() as number;
+        if (version !== this.holdsVersion) {
+          this.holds.clear();
+          this.holdsVersion = version;
+        }
         const out = await fn(new SqliteTx(this));
         this.commit.run();
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.rollback.run();
         this.holds.clear();
-        throw e;
+        throw this.named(e);
       }
     });
+  }
+
+  /** SQLITE_BUSY (the busy timeout ran out) as the named, retryable error; anything else as it was. */
+  private named(e: unknown): unknown {
+    const code = (e as { code?: unknown } | undefined)?.code;
+    if (typeof code !== "string" || !/^SQLITE_BUSY(_|$)/.test(code)) return e;
+    return new IpamError("ServiceUnavailable.StoreBusy", `SQLite store ${quote(this.file)} is busy (${code}): another process holds its write lock for longer than busyTimeoutMs (${this.busyTimeoutMs} ms); retry, or raise the wait with ?busyTimeoutMs= in the store URL.`);
   }
 
   async close(): Promise<void> {

@@ -35,8 +35,16 @@ export class CountingStore implements Store {
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.inner.transaction((tx) => fn(this.counted(tx)));
+  }
+
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.inner.read((tx) => fn(this.counted(tx)));
+  }
+
+  private counted(tx: StoreTx): StoreTx {
     const rec = this.rec;
-    return this.inner.transaction((tx) => fn(new Proxy(tx, {
+    return new Proxy(tx, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
         if (typeof v !== "function") return v;
@@ -45,7 +53,7 @@ export class CountingStore implements Store {
           return v.apply(target, args);
         };
       },
-    })));
+    });
   }
 
   close(): Promise<void> {
