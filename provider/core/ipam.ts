@@ -78,6 +78,11 @@ export class Ipam {
     return tx ? fn(tx) : this.store.transaction(fn);
   }
 
+  /** Like run, for work that only reads: no write lock, so it never waits for a writer elsewhere. */
+  private read<T>(tx: StoreTx | undefined, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return tx ? fn(tx) : this.store.read(fn);
+  }
+
   // ---- pools ----
 
   async createPool(input: CreatePoolInput, outer?: StoreTx): Promise<PoolInfo> {
@@ -203,11 +208,11 @@ export class Ipam {
   }
 
   async getPool(ipamPoolId: string, outer?: StoreTx): Promise<PoolInfo> {
-    return this.run(outer, async (tx) => poolInfo(await this.mustPool(tx, ipamPoolId)));
+    return this.read(outer, async (tx) => poolInfo(await this.mustPool(tx, ipamPoolId)));
   }
 
   async listPools(): Promise<PoolInfo[]> {
-    return this.store.transaction(async (tx) => (await tx.listPools()).map(poolInfo));
+    return this.store.read(async (tx) => (await tx.listPools()).map(poolInfo));
   }
 
   /** Deletes an empty pool; a nested pool's CIDRs go back to its source. */
@@ -258,7 +263,7 @@ export class Ipam {
 
   /** What allocate() with the same input would return now, without allocating. */
   async previewNextCidr(input: AllocateInput, outer?: StoreTx): Promise<string> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, input.ipamPoolId);
       const found = await this.placement(tx, pool, await this.validateAllocation(pool, input));
       return formatCidr(pool.addressFamily, found.explicit!);
@@ -266,7 +271,7 @@ export class Ipam {
   }
 
   async getAllocation(ipamPoolId: string, ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       const a = await tx.getAllocation(ipamPoolAllocationId);
       if (!a || a.ipamPoolId !== ipamPoolId) throw notFoundAllocation(ipamPoolId, ipamPoolAllocationId);
@@ -275,7 +280,7 @@ export class Ipam {
   }
 
   async listAllocations(ipamPoolId: string, outer?: StoreTx): Promise<AllocationInfo[]> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       return (await tx.listAllocations(ipamPoolId)).map((a) => allocationInfo(pool, a));
     });
@@ -319,7 +324,7 @@ export class Ipam {
 
   /** An allocation by id alone (import), or undefined. */
   async findAllocation(ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo | undefined> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const a = await tx.getAllocation(ipamPoolAllocationId);
       if (!a) return undefined;
       return allocationInfo(await this.mustPool(tx, a.ipamPoolId), a);
@@ -328,7 +333,7 @@ export class Ipam {
 
   /** The address allocateAddress would give now, skipping `excludedCidrs`. */
   async previewNextAddress(input: { ipamPoolId: string; address?: string; excludedCidrs?: string[] }, outer?: StoreTx): Promise<string> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, input.ipamPoolId);
       if (pool.addressFamily !== "ipv4") {
         throw new IpamError("InvalidParameterCombination", `pool ${pool.ipamPoolId} is ipv6; Elastic IP addresses come from ipv4 pools.`);
@@ -373,7 +378,7 @@ export class Ipam {
   }
 
   async getAddress(allocationId: string, outer?: StoreTx): Promise<AddressInfo> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const a = await tx.getAddress(allocationId);
       if (!a) throw notFoundAddress(allocationId);
       return a;
@@ -408,7 +413,7 @@ export class Ipam {
   // ---- utilization ----
 
   async utilization(ipamPoolId: string, outer?: StoreTx): Promise<Utilization> {
-    return this.run(outer, async (tx) => {
+    return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       const bits = familyBits(pool.addressFamily);
       const free = (await tx.listFree(ipamPoolId)).sort((a, b) => (a.start < b.start ? -1 : 1));

@@ -17,7 +17,7 @@
 import { Pool, PoolClient } from "pg";
 import type { Block } from "../core/cidr";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
-import type { Store, StoreTx } from "../core/store";
+import { readOnlyTx, type Store, type StoreTx } from "../core/store";
 import {
   decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
   LIST_HOLDS, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
@@ -86,6 +86,11 @@ export class PostgresStore implements Store {
         c.release();
       }
     }
+  }
+
+  /** MVCC reads never wait for writers here: a transaction whose writes and locks throw. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => fn(readOnlyTx(tx)));
   }
 
   async close(): Promise<void> {
