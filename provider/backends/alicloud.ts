@@ -256,6 +256,7 @@ export function alicloudBackend(settings: BackendSettings, tuning: Partial<Alicl
       ipamPoolId: row.IpamPoolId,
       addressFamily: String(row.IpVersion).toUpperCase() === "IPV6" ? "ipv6" : "ipv4",
       sourceIpamPoolId: row.SourceIpamPoolId || undefined,
+      ipamScopeId: row.IpamScopeId || undefined,
       poolDepth: Number(row.PoolDepth ?? 1),
       locale: row.PoolRegionId || undefined,
       description: row.IpamPoolDescription || undefined,
@@ -343,7 +344,10 @@ export function alicloudBackend(settings: BackendSettings, tuning: Partial<Alicl
     kind: "alicloud",
 
     async createPool(spec: CreatePoolInput & { cidrs: string[]; clientToken: string }): Promise<PoolInfo> {
-      const scopeId = settings.scopeId?.trim();
+      // The resource's ipamScopeId, else a nested pool's source's scope (Mismatch.IpamScopeAndSourceIpamPool otherwise), else ipam:scopeId.
+      const scopeId = spec.ipamScopeId?.trim()
+        || (spec.sourceIpamPoolId ? String((await poolRow(spec.sourceIpamPoolId))?.IpamScopeId ?? "") : "")
+        || settings.scopeId?.trim();
       if (!scopeId) {
         throw new IpamError("MissingIpamScopeId", `the alicloud backend creates pools in an IPAM scope: set \`pulumi config set ipam:scopeId ipam-scope-...\` (or PULUMI_IPAM_SCOPE_ID) to your IPAM's private scope. Find it with \`aliyun vpcipam ListIpamScopes --RegionId ${region}\`, in the VPC console under IPAM > Scopes, or as PrivateDefaultScopeId of CreateIpam.`);
       }

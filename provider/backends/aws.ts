@@ -28,7 +28,7 @@ import { IpamError, isIpamError } from "../core/errors";
 import type { AddressInfo, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo, UpdatePoolInput } from "../core/types";
 import { Caller, isRetriable, sleep, toIpamError, type CallOptions } from "./aws/call";
 import {
-  addressInfo, allocationInfo, derivedToken, fromTagList, holdsSpace, POOL_TAG, poolInfo, TOKEN_TAG, toTagList,
+  addressInfo, allocationInfo, derivedToken, fromTagList, holdsSpace, POOL_TAG, poolInfo, scopeFromArn, TOKEN_TAG, toTagList,
 } from "./aws/convert";
 import { describePool, poolCidrs, provision, waitCidrs, waitDeleted, waitPool, type Ec2 } from "./aws/pools";
 import type { Backend, BackendSettings } from "./backend";
@@ -72,7 +72,10 @@ class AwsBackend implements Backend {
   // ---- pools ----
 
   async createPool(spec: CreatePoolInput & { cidrs: string[]; clientToken: string }): Promise<PoolInfo> {
-    const scope = this.settings.scopeId;
+    // The resource's ipamScopeId, else a nested pool's source's scope (EC2 requires that one), else ipam:scopeId.
+    const scope = spec.ipamScopeId
+      || (spec.sourceIpamPoolId ? scopeFromArn((await describePool(this.api, spec.sourceIpamPoolId))?.IpamScopeArn) : undefined)
+      || this.settings.scopeId;
     if (!scope) {
       throw new IpamError("InvalidParameterValue",
         "ipam:scopeId is not set: the AWS backend creates pools in an IPAM scope. Set it with `pulumi config set ipam:scopeId ipam-scope-...` " +

@@ -14,6 +14,7 @@ import {
   checkClientToken, checkDescription, checkFamily, checkNetmask, checkNetmaskRules, checkRequiredTags,
   checkStrategy, checkTags, checkWithinRules, fingerprint,
 } from "./rules";
+import { checkScopeFree, checkScopeId, DEFAULT_SCOPE_ID, inheritScope, scopeOf, topLevelCidrs } from "./scopes";
 import { findFirstFitAnywhere, findFit, freeContaining, give, rootOf, searchRegions, take } from "./space";
 import type { Store, StoreTx } from "./store";
 import type {
@@ -34,7 +35,7 @@ export const newAddressId = () => `eipalloc-${hex(9).slice(0, 17)}`;
 
 export function poolInfo(p: PoolRecord): PoolInfo {
   const { cidrs, sourceAllocationIds: _ids, ...rest } = p;
-  return { ...rest, cidrs: cidrs.map((c) => formatCidr(p.addressFamily, c)) };
+  return { ...rest, ipamScopeId: scopeOf(p), cidrs: cidrs.map((c) => formatCidr(p.addressFamily, c)) };
 }
 
 function allocationInfo(pool: PoolRecord, a: AllocationRecord): AllocationInfo {
@@ -89,8 +90,10 @@ export class Ipam {
     const token = checkClientToken(input.clientToken);
     const family = checkFamily(input.addressFamily);
     const rules = checkNetmaskRules(family, input as unknown as Record<string, unknown>);
+    const givenScope = checkScopeId(input.ipamScopeId);
     const base: PoolRecord = {
       ipamPoolId: checkPoolId(input.ipamPoolId) ?? newPoolId(), addressFamily: family, poolDepth: 1,
+      ipamScopeId: givenScope ?? DEFAULT_SCOPE_ID,
       sourceIpamPoolId: input.sourceIpamPoolId || undefined,
       locale: input.locale || undefined,
       description: checkDescription(input.description),
@@ -126,6 +129,7 @@ export class Ipam {
         if (source.addressFamily !== family) {
           throw new IpamError("InvalidParameterCombination", `source pool ${source.ipamPoolId} is ${source.addressFamily}; a nested pool has its source's addressFamily.`);
         }
+        pool.ipamScopeId = inheritScope(givenScope, source.ipamPoolId, scopeOf(source));
         pool.poolDepth = source.poolDepth + 1;
         if (pool.poolDepth > MAX_POOL_DEPTH) {
           throw new IpamError("QuotaExceeded.IpamPoolQuotaDepth", `pools nest at most ${MAX_POOL_DEPTH} deep and ${source.ipamPoolId} is at depth ${source.poolDepth}; take this pool's space from a shallower pool.`);
@@ -180,6 +184,13 @@ export class Ipam {
       if (blockRange(bits, c)[0] <= blockRange(bits, block)[1] && blockRange(bits, block)[0] <= blockRange(bits, c)[1]) {
         throw new IpamError("InvalidParameterValue", `${what} ${formatCidr(pool.addressFamily, block)} overlaps ${formatCidr(pool.addressFamily, c)}, already provisioned to ${pool.ipamPoolId}; provision a CIDR that does not overlap.`);
       }
+    }
+    if (!pool.sourceIpamPoolId) {
+      // Under the scope's lock, so that two concurrent creators cannot both take the space (PostgreSQL:
+      // an advisory lock; the other stores lock the whole store per transaction).
+      const scope = scopeOf(pool);
+      await tx.lockPools([scope]);
+      checkScopeFree(pool.addressFamily, block, scope, topLevelCidrs(await tx.listPools(), scope, pool.ipamPoolId), what);
     }
     const order = pool.cidrs.concat(block).map((c, i) => ({ c, id: pool.sourceAllocationIds[i] }));
     order.sort((a, b) => (a.c.start < b.c.start ? -1 : 1));

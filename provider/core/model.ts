@@ -10,6 +10,8 @@ export interface PoolRecord {
   ipamPoolId: string;
   addressFamily: AddressFamily;
   sourceIpamPoolId?: string;
+  /** The scope (scopes.ts): given or the default for a top-level pool, the source's for a nested one. Absent in pools stored before scopes: the default. */
+  ipamScopeId?: string;
   /** 1 for a top-level pool, source depth + 1 for a nested one. */
   poolDepth: number;
   locale?: string;
@@ -69,7 +71,7 @@ export interface ReservationRecord {
   nonce: string;
   /** Allocation/address: the pool it takes from. Pool: the pool's own planned id. */
   ipamPoolId: string;
-  /** The pool whose space this holds: ipamPoolId, or for a nested pool its source; none for a top-level pool. */
+  /** The pool whose space this holds: ipamPoolId, or for a nested pool its source; for a top-level pool its scope's id. */
   spacePoolId?: string;
   /** The planned CIDRs (an address is a /32). */
   cidrs: string[];

@@ -17,11 +17,12 @@
  * token and get the same allocation back. Deleting the resource forgets it.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { familyOf, overlaps, parseCidr } from "./cidr";
+import { AddressFamily, familyOf, overlaps, parseCidr } from "./cidr";
 import { IpamError } from "./errors";
 import { Ipam, MAX_POOL_DEPTH } from "./ipam";
 import type { ReservationHold, ReservationRecord } from "./model";
 import { fingerprint } from "./rules";
+import { checkScopeFree, checkScopeId, DEFAULT_SCOPE_ID, inheritScope, ScopeHolder, scopeOf, topLevelCidrs } from "./scopes";
 import type { Store, StoreTx } from "./store";
 import type { AddressInfo, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo } from "./types";
 
@@ -30,6 +31,8 @@ export interface PlanOptions {
   now?: number;
   /** How long a planned (not yet created) reservation steers other plans. @default 24 h */
   ttlMs?: number;
+  /** Pools: the existing pool this plan replaces (deleted before the new one is created); its CIDRs are not a conflict in the scope. */
+  replaces?: string;
 }
 
 export interface Plan {
@@ -139,11 +142,16 @@ export class Planner {
       const source = spec.sourceIpamPoolId;
       let holds: ReservationHold[] | undefined;
       const holdsOf = async () => (holds ??= source ? await tx.listReservationHolds(source) : []);
+      let scope: string | undefined;
       if (!source) {
+        scope = checkScopeId(spec.ipamScopeId) ?? DEFAULT_SCOPE_ID;
+        // As createPool does: one planner at a time checks a scope's top-level CIDRs.
+        await tx.lockPools([scope]);
         cidrs = spec.cidrs ?? [];
       } else {
         await tx.lockPools([source]);
         const view = await this.view(tx, source, remote);
+        scope = inheritScope(checkScopeId(spec.ipamScopeId), source, view.scope);
         poolDepth = view.depth + 1;
         if (poolDepth > MAX_POOL_DEPTH) {
           throw new IpamError("QuotaExceeded.IpamPoolQuotaDepth", `pools nest at most ${MAX_POOL_DEPTH} deep and ${source} is at depth ${view.depth}; take this pool's space from a shallower pool.`);
@@ -170,11 +178,18 @@ export class Planner {
       }
       // Validate the rest of the spec the way createPool will, on scratch space.
       const check = new Ipam(this.scratch());
-      const info = await check.createPool({ ...request, sourceIpamPoolId: undefined, netmaskLength: undefined, cidrs, ipamPoolId: scratchId(id) });
-      const planned: PoolInfo = { ...info, ipamPoolId: id, sourceIpamPoolId: source, poolDepth };
+      const info = await check.createPool({ ...request, sourceIpamPoolId: undefined, netmaskLength: undefined, cidrs, ipamPoolId: scratchId(id), ipamScopeId: undefined });
+      const planned: PoolInfo = { ...info, ipamPoolId: id, sourceIpamPoolId: source, poolDepth, ipamScopeId: scope };
+      if (!source) {
+        // A top-level pool's CIDRs must be free in its scope: of created pools and of other resources' live plans.
+        const family = info.addressFamily as AddressFamily;
+        const held = [...topLevelCidrs(await tx.listPools(), scope!, opts.replaces), ...(await this.plannedInScope(tx, scope!, key, now))];
+        for (const [i, c] of info.cidrs.entries()) checkScopeFree(family, parseCidr(family, c), scope!, held, `cidrs[${i}]`);
+      }
       if (source) await purgeExpired(tx, await holdsOf(), now);
       await tx.putReservation({
-        key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source, cidrs, request: fp, pool: JSON.stringify(planned),
+        // A top-level pool's plan holds space in its scope: the scope's id stands as its space.
+        key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source ?? scope, cidrs, request: fp, pool: JSON.stringify(planned),
         ...(previouslyPlanned ? { replaced: previouslyPlanned } : {}),
         expiresAt: reuse?.expiresAt === 0 ? 0 : now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
       });
@@ -276,6 +291,17 @@ export class Planner {
     });
   }
 
+  /**
+   * The CIDRs other resources' plans of top-level pools hold in a scope: live ones; on a cloud backend also
+   * held ones (pools created in the cloud, which the store does not hold).
+   */
+  private async plannedInScope(tx: StoreTx, scope: string, key: string, now: number): Promise<ScopeHolder[]> {
+    const plans: ReservationHold[] = this.remote ? await tx.listReservations(scope) : await tx.listReservationHolds(scope);
+    return plans
+      .filter((r) => r.key !== key && (r.expiresAt > now || (!!this.remote && r.expiresAt === 0)))
+      .flatMap((r) => r.cidrs.map((cidr) => ({ holder: `the plan of ${r.key}`, cidr })));
+  }
+
   /** A pool as planning sees it: real (in the store) or planned (a reservation of a pool not yet created). */
   private async describeRemote(ipamPoolId: string): Promise<{ info: PoolInfo; used: string[] } | undefined> {
     return this.remote && typeof ipamPoolId === "string" ? this.remote.describe(ipamPoolId) : undefined;
@@ -283,16 +309,19 @@ export class Planner {
 
   private async view(tx: StoreTx, ipamPoolId: string, remote?: { info: PoolInfo; used: string[] }): Promise<View> {
     const real = await tx.getPool(ipamPoolId);
-    if (real) return { real: true, depth: real.poolDepth };
+    if (real) return { real: true, depth: real.poolDepth, scope: scopeOf(real) };
     if (remote) {
       const planned: ReservationRecord = {
         key: `remote:${ipamPoolId}`, kind: "pool", nonce: "", ipamPoolId, cidrs: remote.info.cidrs, request: "",
         pool: JSON.stringify(remote.info), expiresAt: 0,
       };
-      return { real: false, depth: remote.info.poolDepth, planned, used: remote.used };
+      return { real: false, depth: remote.info.poolDepth, planned, used: remote.used, scope: remote.info.ipamScopeId };
     }
     const planned = await tx.getPoolReservation(ipamPoolId);
-    if (planned?.pool) return { real: false, depth: (JSON.parse(planned.pool) as PoolInfo).poolDepth, planned };
+    if (planned?.pool) {
+      const info = JSON.parse(planned.pool) as PoolInfo;
+      return { real: false, depth: info.poolDepth, planned, scope: scopeOf(info) };
+    }
     throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${JSON.stringify(ipamPoolId)} does not exist and is not planned; check ipamPoolId.`);
   }
 
@@ -330,7 +359,7 @@ export class Planner {
     if (!v || v.shape !== shape) {
       const info = JSON.parse(planned.pool!) as PoolInfo;
       const ipam = new Ipam(this.scratch());
-      const { ipamPoolId: _id, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ...rest } = info;
+      const { ipamPoolId: _id, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ipamScopeId: _scope, ...rest } = info;
       await ipam.createPool({ ...rest, ipamPoolId: id, cidrs: planned.cidrs });
       v = { shape, ipam, applied: new Map() };
       this.virtual.set(planned.ipamPoolId, v);
@@ -352,6 +381,8 @@ export class Planner {
 interface View {
   real: boolean;
   depth: number;
+  /** Its scope, which a pool nested in it inherits; unknown for a cloud pool whose API does not say. */
+  scope?: string;
   planned?: ReservationRecord;
   /** A cloud pool: the CIDRs already allocated in it. */
   used?: string[];

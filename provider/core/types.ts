@@ -11,6 +11,12 @@ export interface Common {
 export interface CreatePoolInput extends Common {
   addressFamily: string;
   sourceIpamPoolId?: string;
+  /**
+   * The scope of a top-level pool (`ipam-scope-...`; scopes exist by id, none is created first). A nested
+   * pool is in its source's scope; if given, it must be that one.
+   * @default "ipam-scope-default", the store's private default scope
+   */
+  ipamScopeId?: string;
   locale?: string;
   description?: string;
   tags?: Tags;
@@ -49,6 +55,8 @@ export interface PoolInfo {
   ipamPoolId: string;
   addressFamily: string;
   sourceIpamPoolId?: string;
+  /** Always set by the local allocator; a cloud backend sets it when its API reports it. */
+  ipamScopeId?: string;
   poolDepth: number;
   locale?: string;
   description?: string;

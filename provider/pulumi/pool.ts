@@ -6,13 +6,13 @@ import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN
 type Props = Record<string, any>;
 
 const RULES = ["allocationMinNetmaskLength", "allocationMaxNetmaskLength", "allocationDefaultNetmaskLength", "allocationResourceTags"];
-const REPLACING = ["addressFamily", "sourceIpamPoolId", "locale", "netmaskLength", "allocationStrategy", "ipamPoolId"];
+const REPLACING = ["addressFamily", "sourceIpamPoolId", "ipamScopeId", "locale", "netmaskLength", "allocationStrategy", "ipamPoolId"];
 
 /** The user's request; after check() the planned CIDRs are in `cidrs` and the user's own in `requestedCidrs` ([] for none). */
 function spec(p: Props): CreatePoolInput {
   const cidrs = "requestedCidrs" in p ? p.requestedCidrs : p.cidrs;
   return {
-    addressFamily: p.addressFamily, sourceIpamPoolId: p.sourceIpamPoolId, locale: p.locale, description: p.description,
+    addressFamily: p.addressFamily, sourceIpamPoolId: p.sourceIpamPoolId, ipamScopeId: p.ipamScopeId, locale: p.locale, description: p.description,
     tags: p.tags, allocationMinNetmaskLength: p.allocationMinNetmaskLength, allocationMaxNetmaskLength: p.allocationMaxNetmaskLength,
     allocationDefaultNetmaskLength: p.allocationDefaultNetmaskLength, allocationResourceTags: p.allocationResourceTags,
     allocationStrategy: p.allocationStrategy, cidrs: cidrs?.length ? cidrs : undefined, netmaskLength: p.netmaskLength,
@@ -33,7 +33,9 @@ export async function check(olds: Props, news: Props) {
   }
   const { planner, strict, ttlMs } = context();
   try {
-    const plan = await planner.planPool(news.planKey, spec(news), { ttlMs });
+    // A replaced top-level pool is deleted first (diff), so its CIDRs are no conflict in the scope.
+    const replaces = olds.ipamPoolId && olds.ipamPoolId !== UNKNOWN ? olds.ipamPoolId : undefined;
+    const plan = await planner.planPool(news.planKey, spec(news), { ttlMs, replaces });
     const note = driftNote(news.planKey, plan.previouslyPlanned, plan.cidrs);
     if (note && strict) return { inputs: {}, failures: [{ property: "cidrs", reason: `plan changed (ipam:strictPlan): ${note}` }] };
     return {
@@ -54,7 +56,9 @@ export async function diff(_id: string, olds: Props, news: Props) {
   const replaces = REPLACING.filter((k) => !(k === "ipamPoolId" && samePlan)).filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
   if (!(olds.cidrs ?? []).every((c: string) => (news.cidrs ?? []).includes(c))) replaces.push("cidrs");
   const changes = ["description", "tags", ...RULES, "cidrs"].filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-  return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace: false };
+  // Top-level pools of one scope never overlap: the replacement of one needs the old one's space, so the old goes first.
+  const deleteBeforeReplace = replaces.length > 0 && !news.sourceIpamPoolId && (olds.ipamScopeId ?? null) === (news.ipamScopeId ?? null);
+  return { changes: replaces.length + changes.length > 0, replaces, deleteBeforeReplace };
 }
 
 export async function create(inputs: Props) {

@@ -28,6 +28,11 @@ const FREE_MIN_OF_POOL = "SELECT start, prefix FROM ipam_free_min WHERE pool_id 
 const RETRYABLE = new Set(["40001", "40P01", "23505"]);
 const MAX_ATTEMPTS = 20;
 const MIGRATION_LOCK = 0x1b4a9c; // pg_advisory_xact_lock key: one migrator at a time
+/**
+ * A scope (ipam-scope-...) has no row to lock: pg_advisory_xact_lock(class, hashtext(id)) stands for it.
+ * The two-key form's space never meets MIGRATION_LOCK's one-key space; two scopes sharing a hash only wait for each other.
+ */
+const SCOPE_LOCK = "SELECT pg_advisory_xact_lock(1788573, hashtext($1))";
 
 export class PostgresStore implements Store {
   readonly kind = "postgres";
@@ -170,8 +175,10 @@ class PostgresTx implements StoreTx {
 
   /** Held like a write: the locks are taken, in id order, just before the read that follows. */
   async lockPools(ids: string[]): Promise<void> {
-    this.write("SELECT id FROM ipam_pools WHERE id = ANY($1) ORDER BY id FOR UPDATE", [ids]);
-    for (const id of ids) this.locked.add(id);
+    const pools = ids.filter((id) => !id.startsWith("ipam-scope-"));
+    if (pools.length) this.write("SELECT id FROM ipam_pools WHERE id = ANY($1) ORDER BY id FOR UPDATE", [pools]);
+    for (const id of pools) this.locked.add(id);
+    for (const scope of ids.filter((id) => id.startsWith("ipam-scope-")).sort()) this.write(SCOPE_LOCK, [scope]);
   }
 
   async getPool(id: string) {

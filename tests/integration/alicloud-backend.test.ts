@@ -153,6 +153,7 @@ describe("alicloud backend against the contract server", () => {
         ipamPoolId: expect.stringMatching(/^ipam-pool-/), addressFamily: "ipv4", poolDepth: 1, locale: REGION, description: "top pool",
         tags: { owner: "net", env: "" }, allocationMinNetmaskLength: 16, allocationMaxNetmaskLength: 28, allocationDefaultNetmaskLength: 24,
         allocationResourceTags: {}, allocationStrategy: "first-fit", cidrs: ["10.10.0.0/16", "10.20.0.0/16"], sourceIpamPoolId: undefined,
+        ipamScopeId: scopeId,
       });
       expect(await backend.getPool(p.ipamPoolId)).toEqual(p);
     });

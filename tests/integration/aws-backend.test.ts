@@ -94,7 +94,7 @@ withFakecloud(`AWS backend on fakecloud (EC2 IPAM) and moto (Elastic IPs)${fakec
       });
       top = info.ipamPoolId;
       expect(info).toEqual({
-        ipamPoolId: expect.stringMatching(/^ipam-pool-/), addressFamily: "ipv4", sourceIpamPoolId: undefined, poolDepth: 1,
+        ipamPoolId: expect.stringMatching(/^ipam-pool-/), addressFamily: "ipv4", sourceIpamPoolId: undefined, ipamScopeId: scopeId, poolDepth: 1,
         locale: AWS_TEST_REGION, description: "corporate space", tags: { owner: "network-team" },
         allocationMinNetmaskLength: 16, allocationMaxNetmaskLength: 28, allocationDefaultNetmaskLength: 24,
         allocationResourceTags: { env: "prod" }, allocationStrategy: "first-fit", cidrs: ["10.0.0.0/16"],

@@ -42,6 +42,12 @@ export function sortCidrs(cidrs: string[]): string[] {
   });
 }
 
+/** The scope id an IpamScopeArn ends in (arn:aws:ec2::<account>:ipam-scope/ipam-scope-...). */
+export function scopeFromArn(arn: string | undefined): string | undefined {
+  const id = arn?.split("/").pop();
+  return id?.startsWith("ipam-scope-") ? id : undefined;
+}
+
 /** A pool CIDR that holds space: provisioned, or on its way there. */
 export const holdsSpace = (c: IpamPoolCidr) => c.State === "provisioned" || c.State === "pending-provision";
 
@@ -51,6 +57,7 @@ export function poolInfo(p: IpamPool, cidrs: IpamPoolCidr[]): PoolInfo {
     ipamPoolId: p.IpamPoolId!,
     addressFamily: p.AddressFamily ?? "ipv4",
     sourceIpamPoolId: p.SourceIpamPoolId || undefined,
+    ipamScopeId: scopeFromArn(p.IpamScopeArn),
     poolDepth: p.PoolDepth ?? 1,
     locale,
     description: p.Description || undefined,
