@@ -12,7 +12,7 @@ export const AllocationStrategyValues = ["first-fit", "best-fit"] as const;
 export type ResourceType = "vpc" | "subnet" | "custom";
 export const ResourceTypeValues = ["vpc", "subnet", "custom"] as const;
 
-/** The inputs of ipam:index:IpamPool. An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`. */
+/** The inputs of ipam:index:IpamPool. An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, scope, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`. */
 export interface IpamPoolArgs {
   /** The IP protocol assigned to this IPAM pool. You must choose either IPv4 or IPv6 protocol for a pool. */
   addressFamily: AddressFamily;
@@ -22,7 +22,7 @@ export interface IpamPoolArgs {
   sourceIpamPoolId?: string;
   /** Nested pools only: carve one CIDR of this netmask length out of the source pool, planned in `pulumi preview` (instead of giving `cidrs`). Possible netmask lengths for IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses are 0 - 128. */
   netmaskLength?: number;
-  /** The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope. */
+  /** The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`. */
   ipamScopeId?: string;
   /** The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale. */
   locale?: string;
@@ -56,7 +56,7 @@ export interface IpamPoolOutputs {
   sourceIpamPoolId?: string;
   /** Nested pools only: carve one CIDR of this netmask length out of the source pool, planned in `pulumi preview` (instead of giving `cidrs`). Possible netmask lengths for IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses are 0 - 128. */
   netmaskLength?: number;
-  /** The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope. */
+  /** The ID of the scope the pool is in (`ipam-scope-...`). */
   ipamScopeId?: string;
   /** The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale. */
   locale?: string;

@@ -8,7 +8,7 @@ import * as enums from "./types/enums";
 import * as utilities from "./utilities";
 
 /**
- * An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
+ * An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, scope, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
  *
  * ## Import
  *
@@ -96,7 +96,7 @@ export class IpamPool extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly ipamPoolId: pulumi.Output<string>;
     /**
-     * The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+     * The ID of the scope the pool is in (`ipam-scope-...`).
      */
     declare public readonly ipamScopeId: pulumi.Output<string | undefined>;
     /**
@@ -220,7 +220,7 @@ export interface IpamPoolArgs {
      */
     description?: pulumi.Input<string | undefined>;
     /**
-     * The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+     * The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`.
      */
     ipamScopeId?: pulumi.Input<string | undefined>;
     /**

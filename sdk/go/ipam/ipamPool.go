@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
+// An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, scope, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
 //
 // ## Import
 //
@@ -44,7 +44,7 @@ type IpamPool struct {
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// The ID of the IPAM pool. Known in `pulumi preview`: planned from the resource's key.
 	IpamPoolId pulumi.StringOutput `pulumi:"ipamPoolId"`
-	// The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+	// The ID of the scope the pool is in (`ipam-scope-...`).
 	IpamScopeId pulumi.StringPtrOutput `pulumi:"ipamScopeId"`
 	// The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale.
 	Locale pulumi.StringPtrOutput `pulumi:"locale"`
@@ -127,7 +127,7 @@ type ipamPoolArgs struct {
 	ClientToken *string `pulumi:"clientToken"`
 	// A description for the IPAM pool.
 	Description *string `pulumi:"description"`
-	// The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+	// The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`.
 	IpamScopeId *string `pulumi:"ipamScopeId"`
 	// The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale.
 	Locale *string `pulumi:"locale"`
@@ -159,7 +159,7 @@ type IpamPoolArgs struct {
 	ClientToken pulumi.StringPtrInput
 	// A description for the IPAM pool.
 	Description pulumi.StringPtrInput
-	// The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+	// The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`.
 	IpamScopeId pulumi.StringPtrInput
 	// The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale.
 	Locale pulumi.StringPtrInput
@@ -258,7 +258,7 @@ func (o IpamPoolOutput) IpamPoolId() pulumi.StringOutput {
 	return o.ApplyT(func(v *IpamPool) pulumi.StringOutput { return v.IpamPoolId }).(pulumi.StringOutput)
 }
 
-// The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+// The ID of the scope the pool is in (`ipam-scope-...`).
 func (o IpamPoolOutput) IpamScopeId() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *IpamPool) pulumi.StringPtrOutput { return v.IpamScopeId }).(pulumi.StringPtrOutput)
 }

@@ -46,7 +46,7 @@ class IpamPoolArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cidrs: CIDRs provisioned to the pool. For a nested pool, each is carved out of the source pool and must be available in the source pool's CIDR range. CIDRs added to a top-level pool are provisioned in place; removing one replaces the pool.
         :param pulumi.Input[_builtins.str] client_token: A unique, case-sensitive identifier that you provide to ensure the idempotency of the request: the same token and parameters return the first result, other parameters fail with `IdempotentParameterMismatch`. ASCII, at most 64 characters. By default derived from the stack, the resource's name and a nonce kept in state, so a deployment re-run after a crash gets the same pool back.
         :param pulumi.Input[_builtins.str] description: A description for the IPAM pool.
-        :param pulumi.Input[_builtins.str] ipam_scope_id: The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+        :param pulumi.Input[_builtins.str] ipam_scope_id: The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`.
         :param pulumi.Input[_builtins.str] locale: The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale.
         :param pulumi.Input[_builtins.int] netmask_length: Nested pools only: carve one CIDR of this netmask length out of the source pool, planned in `pulumi preview` (instead of giving `cidrs`). Possible netmask lengths for IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses are 0 - 128.
         :param pulumi.Input[_builtins.str] source_ipam_pool_id: The ID of the source IPAM pool. Use this option to create a pool within an existing pool (nested pools, up to a depth of 10). Note that the CIDR you provision for the pool within the source pool must be available in the source pool's CIDR range.
@@ -192,7 +192,7 @@ class IpamPoolArgs:
     @pulumi.getter(name="ipamScopeId")
     def ipam_scope_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+        The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`.
         """
         return pulumi.get(self, "ipam_scope_id")
 
@@ -271,7 +271,7 @@ class IpamPool(pulumi.CustomResource):
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  __props__=None):
         """
-        An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
+        An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, scope, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
 
         ## Import
 
@@ -293,7 +293,7 @@ class IpamPool(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] cidrs: CIDRs provisioned to the pool. For a nested pool, each is carved out of the source pool and must be available in the source pool's CIDR range. CIDRs added to a top-level pool are provisioned in place; removing one replaces the pool.
         :param pulumi.Input[_builtins.str] client_token: A unique, case-sensitive identifier that you provide to ensure the idempotency of the request: the same token and parameters return the first result, other parameters fail with `IdempotentParameterMismatch`. ASCII, at most 64 characters. By default derived from the stack, the resource's name and a nonce kept in state, so a deployment re-run after a crash gets the same pool back.
         :param pulumi.Input[_builtins.str] description: A description for the IPAM pool.
-        :param pulumi.Input[_builtins.str] ipam_scope_id: The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+        :param pulumi.Input[_builtins.str] ipam_scope_id: The ID of the scope in which you would like to create the IPAM pool (`ipam-scope-...`): a top-level pool's CIDRs may not overlap another top-level pool's in the same scope. A nested pool is in its source pool's scope (if given, it must be that one). Default: `ipam-scope-default` on the local backend, the provider's `scopeId` on `aws` and `alicloud`.
         :param pulumi.Input[_builtins.str] locale: The locale for the pool: the Region where you want this IPAM pool to be available for allocations (AWS `Locale`, Alibaba Cloud `PoolRegionId`). Default is none and means any locale.
         :param pulumi.Input[_builtins.int] netmask_length: Nested pools only: carve one CIDR of this netmask length out of the source pool, planned in `pulumi preview` (instead of giving `cidrs`). Possible netmask lengths for IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses are 0 - 128.
         :param pulumi.Input[_builtins.str] source_ipam_pool_id: The ID of the source IPAM pool. Use this option to create a pool within an existing pool (nested pools, up to a depth of 10). Note that the CIDR you provision for the pool within the source pool must be available in the source pool's CIDR range.
@@ -306,7 +306,7 @@ class IpamPool(pulumi.CustomResource):
                  args: IpamPoolArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
+        An IPAM pool: a collection of contiguous IP address CIDRs from which CIDRs are allocated (AWS `CreateIpamPool`, Alibaba Cloud `CreateIpamPool`). A top-level pool is provisioned with `cidrs`; a nested pool carves its CIDRs out of its `sourceIpamPoolId`, given or by `netmaskLength`. Its id and CIDRs are planned in `pulumi preview`. Changing the address family, source pool, scope, locale, netmask length or allocation strategy replaces the pool; `description`, `tags` and the allocation rules update in place. Deleting a pool that still has allocations or nested pools fails with `DependencyViolation`.
 
         ## Import
 
@@ -505,7 +505,7 @@ class IpamPool(pulumi.CustomResource):
     @pulumi.getter(name="ipamScopeId")
     def ipam_scope_id(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        The ID of the scope in which you would like to create the IPAM pool (top-level pools on a cloud backend). Defaults to the provider's `scopeId`; a nested pool is in its source pool's scope.
+        The ID of the scope the pool is in (`ipam-scope-...`).
         """
         return pulumi.get(self, "ipam_scope_id")
 
