@@ -9,7 +9,7 @@
 # into the cache outside the repo, keyed by a hash of its sources.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="${1:-$ROOT}"
+OUT="$(mkdir -p "${1:-$ROOT}" && cd "${1:-$ROOT}" && pwd)"
 CACHE="${PULUMI_IPAM_CACHE:-$HOME/.cache/pulumi-ipam}"
 SRC="$ROOT/provider/cmd/codegen"
 key="$(cat "$SRC/main.go" "$SRC/go.mod" "$SRC/go.sum" | sha256sum | cut -c1-12)"
