@@ -13,20 +13,50 @@
  * (BEGIN + lock + pool + its ipam_free_min rows; writes + COMMIT), not 10. What
  * is held always goes before the read, so a transaction reads its own
  * writes and takes its locks before it reads what they guard.
+ *
+ * Values are always bound parameters, never SQL text. The statements of a
+ * round trip go out pipelined on pg's extended protocol (`pipeline: true`,
+ * pg >= 8.22): each is Parse/Bind/Execute/Sync of a named statement, all
+ * written before the first answer is read. This keeps pg (already the
+ * dependency, with its pool) rather than switching to the `postgres`
+ * package, and costs nothing: named statements are parsed and planned once
+ * per connection instead of once per use as a multi-statement simple query
+ * was.
+ *
+ * Connection loss (a server restart, a dropped socket) never crashes the
+ * process: the pool and each checked-out client have an 'error' listener.
+ * A transaction cut by it is run again on a new connection, with backoff,
+ * for up to retryTimeMs, when that is known to be safe: its COMMIT was never
+ * sent or was answered, or it only read, or it wrote a ClientToken (running
+ * it again replays the first result if the first did commit). Otherwise, and
+ * when the server stays away, the call fails with STORE_CONNECTION_LOST.
  */
 import { Pool, PoolClient } from "pg";
 import type { Block } from "../core/cidr";
+import { IpamError } from "../core/errors";
 import type { AddressRecord, AllocationRecord, PoolRecord, ReservationRecord, TokenRecord } from "../core/model";
 import { readOnlyTx, type Store, type StoreTx } from "../core/store";
+import { retry } from "../util/retry";
 import {
   decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
   LIST_HOLDS, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
 } from "./sql";
 
+/**
+ * The error of a call whose transaction lost its connection to PostgreSQL
+ * and could not be run again: the server stayed unreachable for retryTimeMs,
+ * or the connection broke while COMMIT was in flight in a transaction that
+ * is not idempotent (it may or may not have committed). Retryable: run the
+ * operation again once the server is back (with a ClientToken it is safe
+ * whatever happened).
+ */
+export const STORE_CONNECTION_LOST = "ServiceUnavailable.StoreConnectionLost";
+
 const GET_POOL = "SELECT body FROM ipam_pools WHERE id = $1";
 const FREE_MIN_OF_POOL = "SELECT start, prefix FROM ipam_free_min WHERE pool_id = $1 AND start > ''";
-const RETRYABLE = new Set(["40001", "40P01", "23505"]);
-const MAX_ATTEMPTS = 20;
+/** Serialization failure, deadlock, a unique key a concurrent creator took: rolled back, safe to run again. */
+const CONTENTION = new Set(["40001", "40P01", "23505"]);
+const CONTENTION_ATTEMPTS = 20;
 const MIGRATION_LOCK = 0x1b4a9c; // pg_advisory_xact_lock key: one migrator at a time
 /**
  * A scope (ipam-scope-...) has no row to lock: pg_advisory_xact_lock(class, hashtext(id)) stands for it.
@@ -34,62 +64,107 @@ const MIGRATION_LOCK = 0x1b4a9c; // pg_advisory_xact_lock key: one migrator at a
  */
 const SCOPE_LOCK = "SELECT pg_advisory_xact_lock(1788573, hashtext($1))";
 
+export interface PostgresOptions {
+  /** Connections in the pool. @default 4 */
+  max?: number;
+  /** How long a transaction cut by connection loss keeps being retried (a restart takes seconds). @default 30000 */
+  retryTimeMs?: number;
+}
+
 export class PostgresStore implements Store {
   readonly kind = "postgres";
   private readonly pool: Pool;
+  private readonly retryTimeMs: number;
   private ready: Promise<void> | undefined;
 
-  constructor(readonly url: string, opts: { max?: number } = {}) {
-    this.pool = new Pool({ connectionString: url, max: opts.max ?? 4 });
+  constructor(readonly url: string, opts: PostgresOptions = {}) {
+    this.retryTimeMs = opts.retryTimeMs ?? 30_000;
+    // keepAlive: a peer that vanished without a FIN/RST is noticed instead of waited on forever.
+    this.pool = new Pool({ connectionString: url, max: opts.max ?? 4, pipeline: true, keepAlive: true, connectionTimeoutMillis: 10_000 } as ConstructorParameters<typeof Pool>[0]);
+    // An idle client whose server went away (restart: "terminating connection due to administrator
+    // command") emits 'error' through the pool; unheard, it would end the process. pg-pool drops that client.
+    this.pool.on("error", () => undefined);
   }
 
   private migrate(): Promise<void> {
-    return (this.ready ??= (async () => {
-      const c = await this.pool.connect();
-      try {
-        await c.query("BEGIN");
-        await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
-        await c.query("CREATE TABLE IF NOT EXISTS ipam_schema (version INTEGER NOT NULL)");
-        const r = await c.query("SELECT version FROM ipam_schema");
-        let version: number = r.rows[0]?.version ?? 0;
-        if (r.rowCount === 0) await c.query("INSERT INTO ipam_schema (version) VALUES (0)");
-        if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this pulumi-ipam (${MIGRATIONS.length}); upgrade pulumi-ipam.`);
-        const from = version;
-        for (; version < MIGRATIONS.length; version++) {
-          for (const sql of MIGRATIONS[version]) {
-            const mine = forDialect(sql, "postgres");
-            if (mine) await c.query(mine);
-          }
+    return (this.ready ??= this.withClient(true, async (c) => {
+      await c.query("BEGIN");
+      await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      await c.query("CREATE TABLE IF NOT EXISTS ipam_schema (version INTEGER NOT NULL)");
+      const r = await c.query("SELECT version FROM ipam_schema");
+      let version: number = r.rows[0]?.version ?? 0;
+      if (r.rowCount === 0) await c.query("INSERT INTO ipam_schema (version) VALUES (0)");
+      if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this pulumi-ipam (${MIGRATIONS.length}); upgrade pulumi-ipam.`);
+      const from = version;
+      for (; version < MIGRATIONS.length; version++) {
+        for (const sql of MIGRATIONS[version]) {
+          const mine = forDialect(sql, "postgres");
+          if (mine) await c.query(mine);
         }
-        if (version !== from) await c.query("UPDATE ipam_schema SET version = $1", [version]);
-        await c.query("COMMIT");
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => undefined);
-        this.ready = undefined;
-        throw e;
-      } finally {
-        c.release();
       }
-    })());
+      if (version !== from) await c.query("UPDATE ipam_schema SET version = $1", [version]);
+      await c.query("COMMIT");
+    }).catch((e) => {
+      this.ready = undefined;
+      throw e;
+    }));
+  }
+
+  /**
+   * Runs work on a pooled client with an 'error' listener (a socket error on a checked-out client
+   * otherwise ends the process); rolls back on failure; gives a broken client back as broken, so the
+   * pool connects afresh. A connection failure comes out as ConnectionLost.
+   */
+  private async withClient<T>(idempotent: boolean, work: (c: PoolClient) => Promise<T>, state?: () => TxState): Promise<T> {
+    let c: PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw isConnectionFailure(e) ? new ConnectionLost(e, false) : e;
+    }
+    let broken: unknown;
+    const onError = (e: unknown) => (broken ??= e);
+    c.on("error", onError);
+    try {
+      return await work(c);
+    } catch (e) {
+      if (e instanceof ConnectionLost || isConnectionFailure(e)) {
+        broken ??= e;
+        if (e instanceof ConnectionLost) throw e;
+        const s = state?.() ?? { commitUnknown: true, idempotent };
+        throw new ConnectionLost(e, s.commitUnknown && !notSent(e), s.idempotent || idempotent);
+      }
+      if (!broken) await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      c.off("error", onError);
+      c.release(broken ? (broken instanceof Error ? broken : new Error(String(broken))) : undefined);
+    }
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    await this.migrate();
-    for (let attempt = 1; ; attempt++) {
-      const c = await this.pool.connect();
-      try {
-        const tx = new PostgresTx(c);
-        const out = await fn(tx);
-        await tx.commit();
-        return out;
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => undefined);
-        const code = (e as { code?: string }).code;
-        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
-      } finally {
-        c.release();
-      }
+    try {
+      return await retry(async () => {
+        await this.migrate();
+        let tx: PostgresTx | undefined;
+        return await this.withClient(false, async (c) => {
+          tx = new PostgresTx(c);
+          const out = await fn(tx);
+          await tx.commit();
+          return out;
+        }, () => tx?.state() ?? { commitUnknown: false, idempotent: true });
+      }, {
+        retryable: (e, attempt) => e instanceof ConnectionLost
+          ? !e.commitUnknown || e.idempotent
+          : CONTENTION.has((e as { code?: string }).code ?? "") && attempt < CONTENTION_ATTEMPTS,
+        maxAttempts: Infinity, maxTimeMs: this.retryTimeMs, baseDelayMs: 10, maxDelayMs: 200,
+      });
+    } catch (e) {
+      if (!(e instanceof ConnectionLost)) throw e;
+      const why = String((e.cause as Error)?.message ?? e.cause).split("\n")[0];
+      throw new IpamError(STORE_CONNECTION_LOST, e.commitUnknown
+        ? `the connection to PostgreSQL broke while the change was committing (${why}): it may or may not have been made. Check, or run the operation again with a ClientToken.`
+        : `the connection to PostgreSQL was lost and could not be made again within ${Math.round(this.retryTimeMs / 1000)} s (${why}); nothing was changed. Run the operation again once the server is back.`);
     }
   }
 
@@ -103,12 +178,71 @@ export class PostgresStore implements Store {
   }
 }
 
-/** A write held back until the next read or the COMMIT. */
+/** A transaction cut by connection loss, with what is known of its outcome. */
+class ConnectionLost extends Error {
+  constructor(readonly cause: unknown, readonly commitUnknown: boolean, readonly idempotent = false) {
+    super("connection lost");
+  }
+}
+
+interface TxState {
+  /** COMMIT was sent and not answered, and nothing before it failed: it may have committed. */
+  commitUnknown: boolean;
+  /** Running it again is harmless even if it did commit: it wrote nothing, or it wrote a ClientToken. */
+  idempotent: boolean;
+}
+
+/** SQLSTATEs of a connection the server ended or will not take now: class 08 (not 08P01, a protocol error), shutdown, crash, starting up. */
+const CONNECTION_STATE = /^(08(00[0-9]|006)|57P0[123])$/;
+const NODE_NET = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
+/** pg's own messages for a socket that ended, a client broken by it, and a connect that timed out. */
+const PG_CLOSED = /^Connection terminated|not queryable|^timeout expired/;
+
+function isConnectionFailure(e: unknown): boolean {
+  const x = e as { code?: unknown; message?: unknown } | undefined;
+  if (!x || typeof x !== "object" || x instanceof IpamError) return false;
+  const code = typeof x.code === "string" ? x.code : "";
+  return CONNECTION_STATE.test(code) || NODE_NET.has(code) || PG_CLOSED.test(String(x.message ?? ""));
+}
+
+/** pg refused to send on a client already broken: nothing of this round trip reached the server. */
+const notSent = (e: unknown) => /has encountered a connection error and is not queryable/.test(String((e as Error)?.message ?? ""));
+
+/**
+ * Values go to the server only as bound parameters, and only of the types
+ * the schema has: strings without NUL (PostgreSQL text cannot hold one; pg
+ * would hand it on and the server answer 22021), finite numbers, null, and
+ * string arrays (ANY($1)). Anything else is refused here, before a round
+ * trip, as InvalidParameterValue.
+ */
+function checkValue(v: unknown): void {
+  if (v === null || v === undefined || (typeof v === "number" && Number.isFinite(v))) return;
+  if (typeof v === "string") {
+    if (v.includes("\0")) throw new IpamError("InvalidParameterValue", "a value contains a NUL character (U+0000), which the PostgreSQL store cannot keep; remove it.");
+    return;
+  }
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.forEach(checkValue);
+  throw new IpamError("InvalidParameterValue", `a value of type ${Array.isArray(v) ? "array" : typeof v} cannot be stored here; expected a string or a number.`);
+}
+
+/** One prepared statement per distinct text, shared by every connection (each prepares it on first use). */
+const statementNames = new Map<string, string>();
+const nameOf = (text: string) => {
+  let n = statementNames.get(text);
+  if (!n) statementNames.set(text, (n = `ipam_${statementNames.size}`));
+  return n;
+};
+
+/** A statement held back until the next read or the COMMIT. */
 interface Held { text: string; values: unknown[] }
 
 class PostgresTx implements StoreTx {
   private begun = false;
   private held: Held[] = [];
+  private commitSent = false;
+  private commitAnswered = false;
+  private wrote = false;
+  private wroteToken = false;
   private readonly locked = new Set<string>();
   /**
    * ipam_free_min rows (one per prefix, so at most 129) of the pools this
@@ -118,6 +252,10 @@ class PostgresTx implements StoreTx {
   private readonly freeMin = new Map<string, { start: string; prefix: number }[]>();
   constructor(private readonly c: PoolClient) {}
 
+  state(): TxState {
+    return { commitUnknown: this.commitSent && !this.commitAnswered, idempotent: !this.wrote || this.wroteToken };
+  }
+
   /** A read: sent with everything held, in one round trip; its rows. */
   private async rows(text: string, values: unknown[]): Promise<Record<string, unknown>[]> {
     return (await this.reads([{ text, values }]))[0];
@@ -125,11 +263,19 @@ class PostgresTx implements StoreTx {
 
   /** Several reads in the one round trip that also carries what is held; the rows of each. */
   private async reads(list: Held[]): Promise<Record<string, unknown>[][]> {
+    list.forEach((h) => h.values.forEach(checkValue));
     const results = await this.send([...this.take(), ...list]);
     return results.slice(results.length - list.length).map((r) => r.rows);
   }
 
   private write(text: string, values: unknown[]): void {
+    this.hold(text, values);
+    this.wrote = true;
+  }
+
+  /** Held like a write, but changes no data (a lock). */
+  private hold(text: string, values: unknown[]): void {
+    values.forEach(checkValue);
     this.held.push({ text, values });
   }
 
@@ -146,39 +292,50 @@ class PostgresTx implements StoreTx {
   }
 
   /**
-   * One simple-protocol query: the only one that carries several statements
-   * in a round trip, and it takes no parameters, so values are inlined by
-   * pg's own literal escaping. The first failing statement aborts the
-   * transaction; the caller's ROLLBACK and retry handle it as before.
+   * One round trip: the statements pipelined (BEGIN first if not yet sent,
+   * COMMIT last when committing), written to the socket in one go (corked),
+   * then every answer awaited. The first statement that fails aborts the
+   * transaction (later ones answer 25P02, COMMIT answers ROLLBACK), and its
+   * error is the one thrown; the caller rolls back and retries as before.
    */
   private async send(statements: Held[], commit = false): Promise<{ rows: Record<string, unknown>[] }[]> {
-    const parts = statements.map((h) => this.inline(h));
-    if (!this.begun) parts.unshift("BEGIN");
-    if (commit) parts.push("COMMIT");
+    const queries: { text: string; values?: unknown[]; name?: string }[] = statements.map((h) => ({ text: h.text, values: h.values, name: nameOf(h.text) }));
+    const beginning = !this.begun;
+    if (beginning) queries.unshift({ text: "BEGIN" });
+    if (commit) {
+      queries.push({ text: "COMMIT" });
+      this.commitSent = true;
+    }
     this.begun = true;
-    // ipamStatements: the parameterized texts, for tests that count statements (pg ignores the field).
-    const r = await this.c.query({ text: parts.join(";\n"), ipamStatements: statements.map((h) => h.text) } as { text: string });
-    const all = (Array.isArray(r) ? r : [r]) as { rows: Record<string, unknown>[]; command: string }[];
-    return all.filter((x) => x.command !== "BEGIN" && x.command !== "COMMIT");
-  }
-
-  private inline({ text, values }: Held): string {
-    const literal = (v: unknown): string => {
-      if (v === null || v === undefined) return "NULL";
-      if (typeof v === "number" && Number.isFinite(v)) return String(v);
-      if (typeof v === "string") return this.c.escapeLiteral(v);
-      if (Array.isArray(v) && v.every((x) => typeof x === "string")) return `ARRAY[${v.map(literal).join(", ")}]::text[]`;
-      throw new Error(`internal: cannot inline ${JSON.stringify(v)} into SQL`);
-    };
-    return text.replace(/\$(\d+)/g, (_m, i: string) => literal(values[Number(i) - 1]));
+    // Each query corks and uncorks the socket around its own messages; corked around all of them they leave in one write.
+    const stream = (this.c as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    stream?.cork?.();
+    let pending: Promise<{ rows: Record<string, unknown>[]; command: string }>[];
+    try {
+      pending = queries.map((q) => this.c.query(q as { text: string }) as unknown as Promise<{ rows: Record<string, unknown>[]; command: string }>);
+    } finally {
+      stream?.uncork?.();
+    }
+    const settled = await Promise.allSettled(pending);
+    if (commit && settled[settled.length - 1].status === "fulfilled") this.commitAnswered = true;
+    const failed = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
+    // A statement the server refused is the cause (the transaction cannot commit after it), even if the connection broke later.
+    const refused = failed.find((e) => !isConnectionFailure(e));
+    if (refused !== undefined) {
+      this.commitAnswered = true;
+      throw refused;
+    }
+    if (failed.length) throw failed[0];
+    const all = (settled as PromiseFulfilledResult<{ rows: Record<string, unknown>[]; command: string }>[]).map((r) => r.value);
+    return all.slice(beginning ? 1 : 0, commit ? -1 : undefined);
   }
 
   /** Held like a write: the locks are taken, in id order, just before the read that follows. */
   async lockPools(ids: string[]): Promise<void> {
     const pools = ids.filter((id) => !id.startsWith("ipam-scope-"));
-    if (pools.length) this.write("SELECT id FROM ipam_pools WHERE id = ANY($1) ORDER BY id FOR UPDATE", [pools]);
+    if (pools.length) this.hold("SELECT id FROM ipam_pools WHERE id = ANY($1) ORDER BY id FOR UPDATE", [pools]);
     for (const id of pools) this.locked.add(id);
-    for (const scope of ids.filter((id) => id.startsWith("ipam-scope-")).sort()) this.write(SCOPE_LOCK, [scope]);
+    for (const scope of ids.filter((id) => id.startsWith("ipam-scope-")).sort()) this.hold(SCOPE_LOCK, [scope]);
   }
 
   async getPool(id: string) {
@@ -251,7 +408,10 @@ class PostgresTx implements StoreTx {
     const r = await this.rows("SELECT key, fingerprint, result FROM ipam_tokens WHERE key = $1", [key]);
     return r[0] as unknown as TokenRecord | undefined;
   }
-  async putToken(t: TokenRecord) { this.write("INSERT INTO ipam_tokens (key, fingerprint, result) VALUES ($1, $2, $3)", [t.key, t.fingerprint, t.result]); }
+  async putToken(t: TokenRecord) {
+    this.write("INSERT INTO ipam_tokens (key, fingerprint, result) VALUES ($1, $2, $3)", [t.key, t.fingerprint, t.result]);
+    this.wroteToken = true;
+  }
 
   async getReservation(key: string) {
     const r = await this.rows("SELECT body FROM ipam_reservations WHERE key = $1", [key]);
