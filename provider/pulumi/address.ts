@@ -1,7 +1,7 @@
 /** ElasticIp: check plans the address (lowest free first), create allocates exactly it. */
 import { IpamError } from "../core/errors";
 import { tokenFor } from "../core/plan";
-import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "../runtime/context";
 
 type Props = Record<string, any>;
 

@@ -2,7 +2,7 @@
 import { IpamError } from "../core/errors";
 import { Plan, tokenFor } from "../core/plan";
 import type { AllocateInput } from "../core/types";
-import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "../runtime/context";
 
 type Props = Record<string, any>;
 

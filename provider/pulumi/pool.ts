@@ -1,7 +1,7 @@
 /** IpamPool: check plans the pool's id and (for a nested pool) its CIDRs, create makes exactly that pool. */
 import { tokenFor } from "../core/plan";
 import type { CreatePoolInput } from "../core/types";
-import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "./context";
+import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN } from "../runtime/context";
 
 type Props = Record<string, any>;
 

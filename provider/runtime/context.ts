@@ -11,47 +11,32 @@ import { localBackend } from "../backends/local";
 import { IpamError } from "../core/errors";
 import { Ipam } from "../core/ipam";
 import { DEFAULT_PLAN_TTL_MS, Planner, RemotePools } from "../core/plan";
+import { CONFIG_KEYS, parseSettings, Settings } from "./config";
 import { openStore } from "../stores";
 import { MemoryStore } from "../stores/memory";
 
 /** The engine's marker for a value not known until apply (pulumi/pulumi#6310). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export interface Settings extends BackendSettings {
-  store?: string;
-  backend?: string;
-  strictPlan?: boolean;
-  planTtlMs?: number;
-}
-
-let settings: Settings = {};
+/** The configured values by key; parsed (the environment overriding them) on every call, as the environment may change. */
+let raw: Record<string, unknown> = {};
+const current = (): Settings => parseSettings(raw);
 let opened: { key: string; ipam: Ipam; planner: Planner; backend: Backend } | undefined;
 
-/** Called by the provider's configure() with the stack configuration; each value can be overridden by PULUMI_IPAM_<NAME>. */
+/** A dynamic provider's configure(): the stack configuration (ipam:<key>), each value overridable by PULUMI_IPAM_<NAME>. */
 export function configure(get: (key: string) => string | undefined): void {
-  const ttl = get("ipam:planTtlSeconds");
-  settings = {
-    store: get("ipam:store") || undefined,
-    backend: get("ipam:backend") || undefined,
-    region: get("ipam:region") || undefined,
-    endpoint: get("ipam:endpoint") || undefined,
-    scopeId: get("ipam:scopeId") || undefined,
-    strictPlan: get("ipam:strictPlan") === "true",
-    planTtlMs: ttl ? Number(ttl) * 1000 : undefined,
-  };
+  setSettings(Object.fromEntries(CONFIG_KEYS.map((k) => [k, get(`ipam:${k}`)]).filter(([, v]) => v !== undefined)));
+}
+
+/** The plugin's Configure (and the command line tool): values by bare key, as schema.json's config names them. */
+export function setSettings(values: Record<string, unknown>): void {
+  parseSettings(values); // fail at Configure, not at the first call
+  raw = values;
 }
 
 function backendSettings(): BackendSettings & { kind: BackendKind } {
-  const kind = process.env.PULUMI_IPAM_BACKEND || settings.backend || "local";
-  if (kind !== "local" && kind !== "aws" && kind !== "alicloud") {
-    throw new IpamError("InvalidParameterValue", `ipam:backend "${kind}" is not one of local, aws, alicloud.`);
-  }
-  return {
-    kind,
-    region: process.env.PULUMI_IPAM_REGION || settings.region,
-    endpoint: process.env.PULUMI_IPAM_ENDPOINT || settings.endpoint,
-    scopeId: process.env.PULUMI_IPAM_SCOPE_ID || settings.scopeId,
-  };
+  const s = current();
+  return { kind: s.backend ?? "local", region: s.region, endpoint: s.endpoint, scopeId: s.scopeId };
 }
 
 function openBackend(b: BackendSettings & { kind: BackendKind }, ipam: Ipam): Backend {
@@ -62,9 +47,8 @@ function openBackend(b: BackendSettings & { kind: BackendKind }, ipam: Ipam): Ba
 }
 
 export function storeUrl(): string {
-  const fromEnv = process.env.PULUMI_IPAM_STORE;
-  if (fromEnv) return fromEnv;
-  if (settings.store) return settings.store;
+  const { store } = current();
+  if (store) return store;
   const dir = path.join(process.cwd(), ".pulumi-ipam");
   fs.mkdirSync(dir, { recursive: true });
   // Keep the local store out of the user's repository.
@@ -95,8 +79,8 @@ export function context(): { ipam: Ipam; planner: Planner; backend: Backend; str
   }
   return {
     ipam: opened.ipam, planner: opened.planner, backend: opened.backend,
-    strict: process.env.PULUMI_IPAM_STRICT_PLAN === "true" || !!settings.strictPlan,
-    ttlMs: settings.planTtlMs ?? DEFAULT_PLAN_TTL_MS,
+    strict: current().strictPlan,
+    ttlMs: current().planTtlMs ?? DEFAULT_PLAN_TTL_MS,
   };
 }
 
