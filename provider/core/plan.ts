@@ -183,7 +183,9 @@ export class Planner {
       if (!source) {
         // A top-level pool's CIDRs must be free in its scope: of created pools and of other resources' live plans.
         const family = info.addressFamily as AddressFamily;
-        const held = [...topLevelCidrs(await tx.listPools(), scope!, opts.replaces), ...(await this.plannedInScope(tx, scope!, key, now))];
+        // Not a conflict: the pool of this very plan (created by a run that crashed before its checkpoint) and the one it replaces.
+        const created = topLevelCidrs(await tx.listPools(), scope!, id, opts.replaces);
+        const held = [...created, ...(await this.plannedInScope(tx, scope!, key, now))];
         for (const [i, c] of info.cidrs.entries()) checkScopeFree(family, parseCidr(family, c), scope!, held, `cidrs[${i}]`);
       }
       if (source) await purgeExpired(tx, await holdsOf(), now);

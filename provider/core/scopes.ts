@@ -48,10 +48,10 @@ export interface ScopeHolder {
   cidr: string;
 }
 
-/** The top-level pools' CIDRs of a scope, as ScopeHolders; `except` is the pool being changed (or replaced). */
-export function topLevelCidrs(pools: PoolRecord[], scope: string, except?: string): ScopeHolder[] {
+/** The top-level pools' CIDRs of a scope, as ScopeHolders, but those of `except` (the pool itself, or the one it replaces). */
+export function topLevelCidrs(pools: PoolRecord[], scope: string, ...except: (string | undefined)[]): ScopeHolder[] {
   return pools
-    .filter((p) => !p.sourceIpamPoolId && scopeOf(p) === scope && p.ipamPoolId !== except)
+    .filter((p) => !p.sourceIpamPoolId && scopeOf(p) === scope && !except.includes(p.ipamPoolId))
     .flatMap((p) => p.cidrs.map((c) => ({ holder: `pool ${p.ipamPoolId}`, cidr: formatCidr(p.addressFamily, c) })));
 }
 
