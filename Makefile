@@ -10,7 +10,7 @@ NODE_BIN := $(shell bash scripts/install-node.sh)
 export PATH := $(NODE_BIN):$(CACHE)/pulumi-$(PULUMI_VERSION)/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: install deps postgres pulumi pulumi-yaml aws-emulators tools build check test test-unit bench quickstart demo clean
+.PHONY: install deps postgres pulumi pulumi-yaml aws-emulators tools build check plugin codegen sdks test test-unit bench quickstart demo clean
 
 # Everything the tests need. The main job (quickstart) needs only deps and pulumi.
 install: deps postgres tools
@@ -58,7 +58,20 @@ build: deps
 check: build
 	npx tsc -p tsconfig.check.json
 
-test: install check
+# The provider plugin, packed as a plugin tarball and installed as a user would
+# (pulumi plugin install resource ipam <version> -f <tarball>, into PULUMI_HOME).
+plugin: build pulumi
+	@bash scripts/pack-plugin.sh
+
+# Regenerates sdk/ and provider/schema/types.ts from schema.json (a test fails when they are stale).
+codegen: deps
+	bash scripts/codegen.sh
+
+# Builds each generated SDK as its users would, outside the tree (tsc + npm pack; pip install; go build).
+sdks: deps
+	bash scripts/build-sdks.sh
+
+test: install check plugin sdks
 	npx jest --ci
 
 test-unit: deps
@@ -78,4 +91,4 @@ demo: deps
 	npx ts-node --transpile-only examples/allocator-demo.ts
 
 clean:
-	rm -rf dist coverage
+	rm -rf dist coverage $(CACHE)/sdk
