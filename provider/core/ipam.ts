@@ -5,14 +5,19 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  blockRange, blockSize, familyBits, formatAddress, formatCidr, intersectRanges, parseAddress, parseCidr,
+  blockRange, blockSize, familyBits, formatAddress, formatCidr, intersectRanges, overlaps, parseAddress, parseCidr,
   Range, subtractRanges, Block,
 } from "./cidr";
 import { IpamError } from "./errors";
+import {
+  ALLOCATE, ALLOCATE_ADDRESS, CREATE_POOL, DELETE_POOL, PREVIEW_ADDRESS, PROVISION_CIDR, readInput, RELEASE, RELEASE_ADDRESS,
+  requiredId, TAG_ADDRESS, UPDATE_ALLOCATION, UPDATE_POOL,
+} from "./inputs";
+import { quote } from "./quote";
 import type { AddressRecord, AllocationRecord, PoolRecord, Tags } from "./model";
 import {
   checkClientToken, checkDescription, checkFamily, checkNetmask, checkNetmaskRules, checkRequiredTags,
-  checkStrategy, checkTags, checkWithinRules, fingerprint,
+  checkStrategy, checkTags, checkWithinRules, mismatchError, requestFingerprint,
 } from "./rules";
 import { checkScopeFree, checkScopeId, DEFAULT_SCOPE_ID, inheritScope, scopeOf, topLevelCidrs } from "./scopes";
 import { findFirstFitAnywhere, findFit, freeContaining, give, rootOf, searchRegions, take } from "./space";
@@ -23,6 +28,15 @@ import type {
 } from "./types";
 
 export const MAX_POOL_DEPTH = 10;
+
+/**
+ * How the core's own callers (nested pools, the planner's scratch pools) allocate: as a
+ * carve-out, resource type ipam-pool, exempt from the pool's required tags and released
+ * only by them. A symbol passed beside the input, never read from it: a user cannot make
+ * an allocation that skips the tags and can never be released.
+ */
+export const CARVE_OUT: unique symbol = Symbol("ipam carve-out");
+export type CarveOut = typeof CARVE_OUT;
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 export const newPoolId = () => `ipam-pool-${hex(9).slice(0, 17)}`;
@@ -66,7 +80,7 @@ interface PlacementRequest {
 function checkPoolId(id: unknown): string | undefined {
   if (id === undefined) return undefined;
   if (typeof id !== "string" || !/^ipam-pool-[0-9a-f]{17}$/.test(id)) {
-    throw new IpamError("InvalidParameterValue", `ipamPoolId ${JSON.stringify(id)} is not a pool id (ipam-pool- and 17 hex digits).`);
+    throw new IpamError("InvalidParameterValue", `ipamPoolId ${quote(id)} is not a pool id (ipam-pool- and 17 hex digits).`);
   }
   return id;
 }
@@ -87,6 +101,7 @@ export class Ipam {
   // ---- pools ----
 
   async createPool(input: CreatePoolInput, outer?: StoreTx): Promise<PoolInfo> {
+    input = readInput(input, "createPool", CREATE_POOL);
     const token = checkClientToken(input.clientToken);
     const family = checkFamily(input.addressFamily);
     const rules = checkNetmaskRules(family, input as unknown as Record<string, unknown>);
@@ -113,7 +128,7 @@ export class Ipam {
       throw new IpamError("InvalidParameterCombination", "give either cidrs or netmaskLength for a nested pool, not both.");
     }
     checkNetmask(family, input.netmaskLength, "netmaskLength", "IllegalParam.CidrMask");
-    const fp = token ? fingerprint({ ...input, clientToken: undefined, dryRun: undefined }) : "";
+    const fp = token ? requestFingerprint(input) : "";
     return this.run(outer, async (tx) => {
       if (token) {
         const prior = await this.replay(tx, `CreateIpamPool:${token}`, fp, input.dryRun);
@@ -146,6 +161,7 @@ export class Ipam {
   }
 
   async provisionPoolCidr(input: ProvisionCidrInput, outer?: StoreTx): Promise<PoolInfo> {
+    input = readInput(input, "provisionPoolCidr", PROVISION_CIDR);
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
@@ -201,6 +217,7 @@ export class Ipam {
   }
 
   async updatePool(input: UpdatePoolInput, outer?: StoreTx): Promise<PoolInfo> {
+    input = readInput(input, "updatePool", UPDATE_POOL);
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
@@ -219,6 +236,7 @@ export class Ipam {
   }
 
   async getPool(ipamPoolId: string, outer?: StoreTx): Promise<PoolInfo> {
+    ipamPoolId = requiredId(ipamPoolId, "ipamPoolId")!;
     return this.read(outer, async (tx) => poolInfo(await this.mustPool(tx, ipamPoolId)));
   }
 
@@ -228,6 +246,7 @@ export class Ipam {
 
   /** Deletes an empty pool; a nested pool's CIDRs go back to its source. */
   async deletePool(input: { ipamPoolId: string; dryRun?: boolean }, outer?: StoreTx): Promise<void> {
+    input = readInput(input, "deletePool", DELETE_POOL);
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
@@ -249,13 +268,14 @@ export class Ipam {
 
   // ---- allocations ----
 
-  async allocate(input: AllocateInput, outer?: StoreTx): Promise<AllocationInfo> {
+  async allocate(input: AllocateInput, outer?: StoreTx, as?: CarveOut): Promise<AllocationInfo> {
+    input = readInput(input, "allocate", ALLOCATE);
     const token = checkClientToken(input.clientToken);
-    const fp = token ? fingerprint({ ...input, clientToken: undefined, dryRun: undefined }) : "";
+    const fp = token ? requestFingerprint(input) : "";
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
-      const place = await this.validateAllocation(pool, input);
+      const place = await this.validateAllocation(pool, input, as);
       if (token) {
         const prior = await this.replay(tx, `AllocateIpamPoolCidr:${token}`, fp, input.dryRun);
         if (prior) return prior as AllocationInfo;
@@ -263,7 +283,7 @@ export class Ipam {
       const found = await this.placement(tx, pool, place);
       if (input.dryRun) throw dryRunError();
       const rec = await this.commitAllocation(tx, found, {
-        description: input.description, resourceId: input.resourceId, resourceType: input.resourceType ?? "custom",
+        description: input.description, resourceId: input.resourceId, resourceType: as === CARVE_OUT ? "ipam-pool" : input.resourceType ?? "custom",
         resourceTags: input.resourceTags,
       });
       const info = allocationInfo(pool, rec);
@@ -273,15 +293,18 @@ export class Ipam {
   }
 
   /** What allocate() with the same input would return now, without allocating. */
-  async previewNextCidr(input: AllocateInput, outer?: StoreTx): Promise<string> {
+  async previewNextCidr(input: AllocateInput, outer?: StoreTx, as?: CarveOut): Promise<string> {
+    input = readInput(input, "previewNextCidr", ALLOCATE);
     return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, input.ipamPoolId);
-      const found = await this.placement(tx, pool, await this.validateAllocation(pool, input));
+      const found = await this.placement(tx, pool, await this.validateAllocation(pool, input, as));
       return formatCidr(pool.addressFamily, found.explicit!);
     });
   }
 
   async getAllocation(ipamPoolId: string, ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo> {
+    ipamPoolId = requiredId(ipamPoolId, "ipamPoolId")!;
+    ipamPoolAllocationId = requiredId(ipamPoolAllocationId, "ipamPoolAllocationId")!;
     return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       const a = await tx.getAllocation(ipamPoolAllocationId);
@@ -291,13 +314,16 @@ export class Ipam {
   }
 
   async listAllocations(ipamPoolId: string, outer?: StoreTx): Promise<AllocationInfo[]> {
+    ipamPoolId = requiredId(ipamPoolId, "ipamPoolId")!;
     return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       return (await tx.listAllocations(ipamPoolId)).map((a) => allocationInfo(pool, a));
     });
   }
 
-  async release(input: ReleaseInput, outer?: StoreTx): Promise<void> {
+  /** Releases a custom allocation; a nested pool's carve-out only with CARVE_OUT (the planner's scratch pools). */
+  async release(input: ReleaseInput, outer?: StoreTx, as?: CarveOut): Promise<void> {
+    input = readInput(input, "release", RELEASE);
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
@@ -308,7 +334,7 @@ export class Ipam {
       if (given && (given.start !== a.start || given.prefix !== a.prefix)) {
         throw new IpamError("InvalidParameterValue", `allocation ${a.ipamPoolAllocationId} holds ${formatCidr(pool.addressFamily, a)}, not ${input.cidr}; give its own cidr.`);
       }
-      if (a.resourceType === "ipam-pool" || a.resourceType === "eip") {
+      if ((a.resourceType === "ipam-pool" && as !== CARVE_OUT) || a.resourceType === "eip") {
         throw new IpamError("OperationDenied.ResourceTypeIsNotCustom", `allocation ${a.ipamPoolAllocationId} belongs to ${a.resourceType} ${a.resourceId}; ${a.resourceType === "eip" ? "release the Elastic IP" : "delete the nested pool"} instead.`);
       }
       if (input.dryRun) throw dryRunError();
@@ -318,6 +344,7 @@ export class Ipam {
 
   /** Updates what an allocation says about itself; its CIDR never changes in place. */
   async updateAllocation(input: { ipamPoolId: string; ipamPoolAllocationId: string; description?: string; resourceTags?: Tags }, outer?: StoreTx): Promise<AllocationInfo> {
+    input = readInput(input, "updateAllocation", UPDATE_ALLOCATION);
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
@@ -335,6 +362,7 @@ export class Ipam {
 
   /** An allocation by id alone (import), or undefined. */
   async findAllocation(ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo | undefined> {
+    ipamPoolAllocationId = requiredId(ipamPoolAllocationId, "ipamPoolAllocationId")!;
     return this.read(outer, async (tx) => {
       const a = await tx.getAllocation(ipamPoolAllocationId);
       if (!a) return undefined;
@@ -344,6 +372,7 @@ export class Ipam {
 
   /** The address allocateAddress would give now, skipping `excludedCidrs`. */
   async previewNextAddress(input: { ipamPoolId: string; address?: string; excludedCidrs?: string[] }, outer?: StoreTx): Promise<string> {
+    input = readInput(input, "previewNextAddress", PREVIEW_ADDRESS);
     return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, input.ipamPoolId);
       if (pool.addressFamily !== "ipv4") {
@@ -359,9 +388,10 @@ export class Ipam {
   // ---- Elastic IP addresses ----
 
   async allocateAddress(input: AllocateAddressInput, outer?: StoreTx): Promise<AddressInfo> {
+    input = readInput(input, "allocateAddress", ALLOCATE_ADDRESS);
     const token = checkClientToken(input.clientToken);
     const tags = checkTags(input.tags, "tags");
-    const fp = token ? fingerprint({ ...input, clientToken: undefined, dryRun: undefined }) : "";
+    const fp = token ? requestFingerprint(input) : "";
     return this.run(outer, async (tx) => {
       await tx.lockPools([input.ipamPoolId]);
       const pool = await this.mustPool(tx, input.ipamPoolId);
@@ -389,6 +419,7 @@ export class Ipam {
   }
 
   async getAddress(allocationId: string, outer?: StoreTx): Promise<AddressInfo> {
+    allocationId = requiredId(allocationId, "allocationId")!;
     return this.read(outer, async (tx) => {
       const a = await tx.getAddress(allocationId);
       if (!a) throw notFoundAddress(allocationId);
@@ -397,6 +428,7 @@ export class Ipam {
   }
 
   async tagAddress(input: { allocationId: string; tags?: Tags }, outer?: StoreTx): Promise<AddressInfo> {
+    input = readInput(input, "tagAddress", TAG_ADDRESS);
     const tags = checkTags(input.tags, "tags");
     return this.run(outer, async (tx) => {
       const a = await tx.getAddress(input.allocationId);
@@ -408,6 +440,7 @@ export class Ipam {
   }
 
   async releaseAddress(input: { allocationId: string; dryRun?: boolean }, outer?: StoreTx): Promise<void> {
+    input = readInput(input, "releaseAddress", RELEASE_ADDRESS);
     return this.run(outer, async (tx) => {
       const a = await tx.getAddress(input.allocationId);
       if (!a) throw notFoundAddress(input.allocationId);
@@ -424,6 +457,7 @@ export class Ipam {
   // ---- utilization ----
 
   async utilization(ipamPoolId: string, outer?: StoreTx): Promise<Utilization> {
+    ipamPoolId = requiredId(ipamPoolId, "ipamPoolId")!;
     return this.read(outer, async (tx) => {
       const pool = await this.mustPool(tx, ipamPoolId);
       const bits = familyBits(pool.addressFamily);
@@ -441,34 +475,40 @@ export class Ipam {
 
   private async mustPool(tx: StoreTx, id: string): Promise<PoolRecord> {
     const p = typeof id === "string" && id ? await tx.getPool(id) : undefined;
-    if (!p) throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${JSON.stringify(id)} does not exist; check ipamPoolId.`);
+    if (!p) throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${quote(id)} does not exist; check ipamPoolId.`);
     return p;
   }
 
   private async replay(tx: StoreTx, key: string, fp: string, dryRun?: boolean): Promise<unknown> {
     const t = await tx.getToken(key);
     if (!t) return undefined;
-    if (t.fingerprint !== fp) {
-      throw new IpamError("IdempotentParameterMismatch", `clientToken "${key.split(":").slice(1).join(":")}" was already used with other parameters; use a new clientToken or repeat the original parameters.`);
-    }
+    if (t.fingerprint !== fp) throw mismatchError(key);
     // A dry run answers DryRunOperation when it would succeed (seeds 000-004), a remembered result included.
     if (dryRun) throw dryRunError();
     return JSON.parse(t.result);
   }
 
   /** Checks an allocation request against the seed's parameter rules and the pool's rules; no reads. */
-  private async validateAllocation(pool: PoolRecord, input: AllocateInput): Promise<Placement & PlacementRequest> {
+  private async validateAllocation(pool: PoolRecord, input: AllocateInput, as?: CarveOut): Promise<Placement & PlacementRequest> {
     const fam = pool.addressFamily;
     if (input.cidr !== undefined && input.netmaskLength !== undefined) {
       throw new IpamError("InvalidParameterCombination", "give either cidr or netmaskLength, not both.");
     }
     const restricted = (input.allowedCidrs?.length ?? 0) + (input.disallowedCidrs?.length ?? 0) > 0;
     if (input.cidr !== undefined && restricted) {
+      // Seed 002: an input CIDR within the excluded ranges is CidrInExcludeCidrs. Otherwise seed 000:
+      // AllowedCidrs and DisallowedCidrs are "only allowed if using netmask length for allocation".
+      const explicit = parseCidr(fam, input.cidr);
+      const bits = familyBits(fam);
+      const hit = (input.disallowedCidrs ?? []).find((c, i) => overlaps(bits, parseCidr(fam, c, `disallowedCidrs[${i}]`), explicit));
+      if (hit !== undefined) {
+        throw new IpamError("OperationDenied.CidrInExcludeCidrs", `cidr ${input.cidr} is within disallowedCidrs (${hit}); choose a CIDR outside them.`);
+      }
       throw new IpamError("InvalidParameterCombination", "allowedCidrs and disallowedCidrs apply only to allocations by netmaskLength; remove them or give netmaskLength instead of cidr.");
     }
     checkDescription(input.description);
     const tags = checkTags(input.resourceTags, "resourceTags");
-    if ((input.resourceType ?? "custom") !== "ipam-pool") checkRequiredTags(pool, tags);
+    if (as !== CARVE_OUT) checkRequiredTags(pool, tags);
     if (input.cidr !== undefined) {
       const explicit = parseCidr(fam, input.cidr);
       return { pool, explicit, length: explicit.prefix, what: "cidr", checkRules: true };
@@ -515,7 +555,8 @@ export class Ipam {
       const allowed = req.allowed?.length ? intersectRanges(roots, req.allowed.map((c) => blockRange(bits, c))) : roots;
       const userRanges = subtractRanges(allowed, (req.disallowed ?? []).map((c) => blockRange(bits, c)));
       if (restricted && userRanges.length === 0) {
-        throw new IpamError("OperationDenied.CidrInExcludeCidrs", `every address of pool ${pool.ipamPoolId} that allowedCidrs admits is in disallowedCidrs; narrow disallowedCidrs or widen allowedCidrs.`);
+        // Seed 002: no candidate left is "available CIDR is insufficient"; CidrInExcludeCidrs is for an input CIDR.
+        throw new IpamError("OperationDenied.AvailableCidrInsufficient", `every address of pool ${pool.ipamPoolId} that allowedCidrs admits is in disallowedCidrs; narrow disallowedCidrs or widen allowedCidrs.`);
       }
       const ranges = subtractRanges(userRanges, excluded.map((c) => blockRange(bits, c)));
       found = await findFit(tx, bits, pool, length, searchRegions(bits, ranges), pool.allocationStrategy);
@@ -555,9 +596,9 @@ export class Ipam {
 }
 
 function notFoundAllocation(poolId: string, id: string): IpamError {
-  return new IpamError("InvalidIpamPoolAllocationId.NotFound", `allocation ${JSON.stringify(id)} does not exist in pool ${poolId}; it may have been released already.`);
+  return new IpamError("InvalidIpamPoolAllocationId.NotFound", `allocation ${quote(id)} does not exist in pool ${quote(poolId)}; it may have been released already.`);
 }
 
 function notFoundAddress(id: string): IpamError {
-  return new IpamError("InvalidAllocationID.NotFound", `Elastic IP allocation ${JSON.stringify(id)} does not exist; it may have been released already.`);
+  return new IpamError("InvalidAllocationID.NotFound", `Elastic IP allocation ${quote(id)} does not exist; it may have been released already.`);
 }

@@ -19,9 +19,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { AddressFamily, familyOf, overlaps, parseCidr } from "./cidr";
 import { IpamError } from "./errors";
-import { Ipam, MAX_POOL_DEPTH } from "./ipam";
+import {
+  ADOPT, ALLOCATE, ALLOCATE_ADDRESS, checkNonce, checkPlanKey, CREATE_POOL, PLAN, PLAN_ADDRESS, PLAN_OPTIONS, readInput, Shape,
+} from "./inputs";
+import { CARVE_OUT, Ipam, MAX_POOL_DEPTH } from "./ipam";
 import type { ReservationHold, ReservationRecord } from "./model";
-import { fingerprint } from "./rules";
+import { quote } from "./quote";
+import { fingerprint, mismatchError, requestFingerprint } from "./rules";
 import { checkScopeFree, checkScopeId, DEFAULT_SCOPE_ID, inheritScope, ScopeHolder, scopeOf, topLevelCidrs } from "./scopes";
 import type { Store, StoreTx } from "./store";
 import type { AddressInfo, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo } from "./types";
@@ -81,6 +85,36 @@ function renamePool(fp: string, from: string, to: string): string {
 type Kind = ReservationRecord["kind"];
 type AddressRequest = { ipamPoolId: string; address?: string; tags?: Record<string, string> };
 
+/** What a commit sends for a plan: the planned CIDR(s) in place of what chose them, and the plan's token. */
+const committedAllocation = (req: AllocateInput, cidrs: string[], clientToken?: string): AllocateInput => ({
+  ...stripToken(req), cidr: cidrs[0], netmaskLength: undefined, allowedCidrs: undefined, disallowedCidrs: undefined,
+  excludedCidrs: undefined, clientToken,
+});
+const committedAddress = (req: AddressRequest, cidrs: string[], clientToken?: string) => ({
+  ipamPoolId: req.ipamPoolId, address: cidrs[0].split("/")[0], tags: req.tags, clientToken,
+});
+const committedPool = (spec: CreatePoolInput, cidrs: string[], ipamPoolId: string, clientToken?: string): CreatePoolInput => ({
+  ...stripToken(spec), cidrs, netmaskLength: undefined, ipamPoolId, clientToken,
+});
+
+/** The fingerprint the operation computes for a ClientToken, from the input as its boundary reads it. */
+const fingerprintAs = <T extends object>(what: string, shape: Shape<T>) => (input: T) => requestFingerprint(readInput(input, what, shape));
+const allocationFingerprint = fingerprintAs("allocate", ALLOCATE);
+const addressFingerprint = fingerprintAs("allocateAddress", ALLOCATE_ADDRESS);
+const poolFingerprint = fingerprintAs("createPool", CREATE_POOL);
+
+/** A field the planner fills in itself (a pool's planned id, the space of other plans): not the caller's to give. */
+function plannerOwn(input: object, field: string): void {
+  if ((input as Record<string, unknown>)[field] !== undefined) {
+    throw new IpamError("InvalidParameterValue", `${field} is chosen by the planner; leave it out of the request.`);
+  }
+}
+
+/** Plan options as given, checked: a NaN or negative ttlMs would store no expiry. */
+function planOptions(opts: unknown): PlanOptions {
+  return readInput(opts ?? {}, "plan options", PLAN_OPTIONS);
+}
+
 export class Planner {
   private readonly virtual = new Map<string, { shape: string; ipam: Ipam; applied: Map<string, string> }>();
 
@@ -90,42 +124,56 @@ export class Planner {
 
   // ---- allocations ----
 
-  planAllocation(key: string, req: AllocateInput, opts: PlanOptions = {}): Promise<Plan> {
-    return this.plan(key, "allocation", req.ipamPoolId, stripToken(req), req.clientToken, opts, async (tx, view, others) => {
+  /**
+   * Plans an allocation: what allocate() would give, skipping other live plans. Rejects
+   * what allocate() would reject, with its code, the user's ClientToken included.
+   */
+  async planAllocation(key: string, req: AllocateInput, opts: PlanOptions = {}): Promise<Plan> {
+    key = checkPlanKey(key);
+    req = readInput(req, "allocate", ALLOCATE);
+    plannerOwn(req, "excludedCidrs");
+    const committed = (cidrs: string[]) => allocationFingerprint(committedAllocation(req, cidrs));
+    return this.plan(key, "allocation", req.ipamPoolId, stripToken(req), req.clientToken, planOptions(opts), committed, async (tx, view, others) => {
       if (view.real) return [await this.ipam.previewNextCidr({ ...stripToken(req), excludedCidrs: req.cidr ? undefined : others }, tx)];
       const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
       return [await ipam.previewNextCidr({ ...stripToken(req), ipamPoolId: id })];
     });
   }
 
-  commitAllocation(key: string, req: AllocateInput, plan: Plan): Promise<AllocationInfo> {
-    return this.commit(key, plan, (tx) => this.ipam.allocate({
-      ...stripToken(req), cidr: plan.cidrs[0], netmaskLength: undefined, allowedCidrs: undefined, disallowedCidrs: undefined,
-      excludedCidrs: undefined, clientToken: plan.clientToken,
-    }, tx));
+  async commitAllocation(key: string, req: AllocateInput, plan: Plan): Promise<AllocationInfo> {
+    key = checkPlanKey(key);
+    plan = readInput(plan, "plan", PLAN);
+    return this.commit(key, plan, (tx) => this.ipam.allocate(committedAllocation(req, plan.cidrs, plan.clientToken), tx));
   }
 
   // ---- Elastic IPs ----
 
-  planAddress(key: string, req: AddressRequest & { clientToken?: string }, opts: PlanOptions = {}): Promise<Plan> {
+  async planAddress(key: string, req: AddressRequest & { clientToken?: string }, opts: PlanOptions = {}): Promise<Plan> {
+    key = checkPlanKey(key);
+    req = readInput(req, "allocateAddress", PLAN_ADDRESS);
     const { clientToken, ...request } = req;
-    return this.plan(key, "address", req.ipamPoolId, request, clientToken, opts, async (tx, view, others) => {
+    const committed = (cidrs: string[]) => addressFingerprint(committedAddress(request, cidrs));
+    return this.plan(key, "address", req.ipamPoolId, request, clientToken, planOptions(opts), committed, async (tx, view, others) => {
       if (view.real) return [`${await this.ipam.previewNextAddress({ ipamPoolId: req.ipamPoolId, address: req.address, excludedCidrs: req.address ? undefined : others }, tx)}/32`];
       const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
       return [`${await ipam.previewNextAddress({ ipamPoolId: id, address: req.address })}/32`];
     });
   }
 
-  commitAddress(key: string, req: AddressRequest, plan: Plan): Promise<AddressInfo> {
-    return this.commit(key, plan, (tx) => this.ipam.allocateAddress({
-      ipamPoolId: req.ipamPoolId, address: plan.cidrs[0].split("/")[0], tags: req.tags, clientToken: plan.clientToken,
-    }, tx));
+  async commitAddress(key: string, req: AddressRequest, plan: Plan): Promise<AddressInfo> {
+    key = checkPlanKey(key);
+    plan = readInput(plan, "plan", PLAN);
+    return this.commit(key, plan, (tx) => this.ipam.allocateAddress(committedAddress(req, plan.cidrs, plan.clientToken), tx));
   }
 
   // ---- pools ----
 
   /** Plans a pool: its id, and its CIDRs (for a nested pool, carved from the source, which may itself be planned). */
   async planPool(key: string, spec: CreatePoolInput, opts: PlanOptions = {}): Promise<Plan> {
+    key = checkPlanKey(key);
+    spec = readInput(spec, "createPool", CREATE_POOL);
+    plannerOwn(spec, "ipamPoolId");
+    opts = planOptions(opts);
     const request = stripToken(spec);
     const remote = spec.sourceIpamPoolId ? await this.describeRemote(spec.sourceIpamPoolId) : undefined;
     return this.store.transaction(async (tx) => {
@@ -167,11 +215,11 @@ export class Planner {
           cidrs = [];
           for (const w of want) {
             // Carve as the source pool would for a nested pool (resource type ipam-pool: no tag rules).
-            const req: AllocateInput = { ipamPoolId: source, ...w, resourceType: "ipam-pool", excludedCidrs: w.cidr ? undefined : [...taken, ...cidrs] };
-            if (view.real) cidrs.push(await this.ipam.previewNextCidr(req, tx));
+            const req: AllocateInput = { ipamPoolId: source, ...w, excludedCidrs: w.cidr ? undefined : [...taken, ...cidrs] };
+            if (view.real) cidrs.push(await this.ipam.previewNextCidr(req, tx, CARVE_OUT));
             else {
               const v = await this.virtualPool(view.planned!, [...taken, ...cidrs, ...(view.used ?? [])]);
-              cidrs.push(await v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: undefined }));
+              cidrs.push(await v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: undefined }, undefined, CARVE_OUT));
             }
           }
         }
@@ -188,6 +236,8 @@ export class Planner {
         const held = [...created, ...(await this.plannedInScope(tx, scope!, key, now))];
         for (const [i, c] of info.cidrs.entries()) checkScopeFree(family, parseCidr(family, c), scope!, held, `cidrs[${i}]`);
       }
+      // A ClientToken used before with other parameters fails now, as createPool would at up; nothing written yet.
+      if (spec.clientToken) await this.checkToken(tx, `CreateIpamPool:${spec.clientToken}`, poolFingerprint(committedPool(spec, cidrs, id)));
       if (source) await purgeExpired(tx, await holdsOf(), now);
       await tx.putReservation({
         // A top-level pool's plan holds space in its scope: the scope's id stands as its space.
@@ -199,10 +249,10 @@ export class Planner {
     });
   }
 
-  commitPool(key: string, spec: CreatePoolInput, plan: Plan): Promise<PoolInfo> {
-    return this.commit(key, plan, (tx) => this.ipam.createPool({
-      ...stripToken(spec), cidrs: plan.cidrs, netmaskLength: undefined, ipamPoolId: plan.ipamPoolId, clientToken: plan.clientToken,
-    }, tx));
+  async commitPool(key: string, spec: CreatePoolInput, plan: Plan): Promise<PoolInfo> {
+    key = checkPlanKey(key);
+    plan = readInput(plan, "plan", PLAN);
+    return this.commit(key, plan, (tx) => this.ipam.createPool(committedPool(spec, plan.cidrs, plan.ipamPoolId, plan.clientToken), tx));
   }
 
   /**
@@ -212,6 +262,8 @@ export class Planner {
    * the API assigned, and every plan made against the planned id moves to it.
    */
   async commitRemote<T>(key: string, plan: Plan, run: () => Promise<T>, createdAs?: (out: T) => string): Promise<T> {
+    key = checkPlanKey(key);
+    plan = readInput(plan, "plan", PLAN);
     await this.store.transaction(async (tx) => {
       const r = await tx.getReservation(key);
       if (r && r.nonce === plan.nonce) await tx.putReservation({ ...r, committing: true });
@@ -236,7 +288,9 @@ export class Planner {
   }
 
   /** The resource is gone: its reservation no longer steers plans, and a new resource of the same name gets a new token. */
-  forget(key: string, nonce: string): Promise<void> {
+  async forget(key: string, nonce: string): Promise<void> {
+    key = checkPlanKey(key);
+    nonce = checkNonce(nonce);
     return this.store.transaction(async (tx) => {
       const r = await tx.getReservation(key);
       if (r && r.nonce === nonce) await tx.deleteReservation(key);
@@ -244,15 +298,26 @@ export class Planner {
   }
 
   /** Records an imported resource as held, so that its key is known. */
-  adopt(r: Omit<ReservationRecord, "expiresAt" | "request"> & { request: unknown }): Promise<void> {
-    return this.store.transaction(async (tx) => tx.putReservation({ ...r, request: fingerprint(r.request), expiresAt: 0 }));
+  async adopt(r: Omit<ReservationRecord, "expiresAt" | "request"> & { request: unknown }): Promise<void> {
+    r = readInput(r, "adopt", ADOPT);
+    let request: string;
+    try {
+      request = fingerprint(r.request);
+    } catch {
+      throw new IpamError("InvalidParameterValue", "adopt: request must be JSON data (no cycles).");
+    }
+    return this.store.transaction(async (tx) => tx.putReservation({ ...r, request, expiresAt: 0 }));
   }
 
   // ---- internals ----
 
+  /**
+   * `committed` gives the fingerprint the commit's request will have for given planned CIDRs: a
+   * user's ClientToken already used with other parameters fails here, as the operation would at up.
+   */
   private async plan(
     key: string, kind: Kind, ipamPoolId: string, request: object, userToken: string | undefined, opts: PlanOptions,
-    choose: (tx: StoreTx, view: View, others: string[]) => Promise<string[]>,
+    committed: (cidrs: string[]) => string, choose: (tx: StoreTx, view: View, others: string[]) => Promise<string[]>,
   ): Promise<Plan> {
     const remote = await this.describeRemote(ipamPoolId);
     return this.store.transaction(async (tx) => {
@@ -266,11 +331,13 @@ export class Planner {
       const clientToken = userToken || tokenFor(key, nonce);
       const op = kind === "address" ? "AllocateAddress" : "AllocateIpamPoolCidr";
       if (reuse && (await this.stillAvailable(tx, view, ipamPoolId, reuse, `${op}:${clientToken}`))) {
+        if (userToken) await this.checkToken(tx, `${op}:${userToken}`, committed(reuse.cidrs));
         if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
         return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse.replaced };
       }
       const holds = await tx.listReservationHolds(ipamPoolId);
       const cidrs = await choose(tx, view, others(holds, key, now));
+      if (userToken) await this.checkToken(tx, `${op}:${userToken}`, committed(cidrs));
       await purgeExpired(tx, holds, now);
       const replaced = reuse ? reuse.replaced ?? reuse.cidrs : undefined;
       await tx.putReservation({
@@ -279,6 +346,12 @@ export class Planner {
       });
       return { cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: replaced };
     });
+  }
+
+  /** IdempotentParameterMismatch when the token's first use had another fingerprint. Reads only. */
+  private async checkToken(tx: StoreTx, tokenKey: string, fp: string): Promise<void> {
+    const t = await tx.getToken(tokenKey);
+    if (t && t.fingerprint !== fp) throw mismatchError(tokenKey);
   }
 
   private commit<T>(key: string, plan: Plan, run: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -324,7 +397,7 @@ export class Planner {
       const info = JSON.parse(planned.pool) as PoolInfo;
       return { real: false, depth: info.poolDepth, planned, scope: scopeOf(info) };
     }
-    throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${JSON.stringify(ipamPoolId)} does not exist and is not planned; check ipamPoolId.`);
+    throw new IpamError("InvalidIpamPoolId.NotFound", `IPAM pool ${quote(ipamPoolId)} does not exist and is not planned; check ipamPoolId.`);
   }
 
   /** Is what was planned still ours to take: free now, or already allocated to this very token (a re-run)? */
@@ -343,7 +416,7 @@ export class Planner {
     for (const cidr of cidrs) {
       const free = cidr.endsWith("/32") && tokenKey.startsWith("AllocateAddress:")
         ? this.ipam.previewNextAddress({ ipamPoolId: space, address: cidr.split("/")[0] }, tx)
-        : this.ipam.previewNextCidr({ ipamPoolId: space, cidr, resourceType: "ipam-pool" }, tx);
+        : this.ipam.previewNextCidr({ ipamPoolId: space, cidr }, tx, CARVE_OUT);
       if (!(await free.then(() => true, () => false))) return false;
     }
     return true;
@@ -361,19 +434,23 @@ export class Planner {
     if (!v || v.shape !== shape) {
       const info = JSON.parse(planned.pool!) as PoolInfo;
       const ipam = new Ipam(this.scratch());
-      const { ipamPoolId: _id, sourceIpamPoolId: _s, poolDepth: _d, cidrs: _c, ipamScopeId: _scope, ...rest } = info;
-      await ipam.createPool({ ...rest, ipamPoolId: id, cidrs: planned.cidrs });
+      // Only what allocating in it needs: a cloud pool's own tags or description need not pass our rules.
+      await ipam.createPool({
+        addressFamily: info.addressFamily, allocationMinNetmaskLength: info.allocationMinNetmaskLength,
+        allocationMaxNetmaskLength: info.allocationMaxNetmaskLength, allocationDefaultNetmaskLength: info.allocationDefaultNetmaskLength,
+        allocationResourceTags: info.allocationResourceTags, allocationStrategy: info.allocationStrategy, ipamPoolId: id, cidrs: planned.cidrs,
+      });
       v = { shape, ipam, applied: new Map() };
       this.virtual.set(planned.ipamPoolId, v);
     }
     const want = new Set(others);
     for (const [cidr, aid] of v.applied) {
-      if (!want.has(cidr)) { await v.ipam.release({ ipamPoolId: id, ipamPoolAllocationId: aid }); v.applied.delete(cidr); }
+      if (!want.has(cidr)) { await v.ipam.release({ ipamPoolId: id, ipamPoolAllocationId: aid }, undefined, CARVE_OUT); v.applied.delete(cidr); }
     }
     for (const cidr of want) {
       if (v.applied.has(cidr)) continue;
       // As a carve-out (type ipam-pool): space promised to others is exempt from the tags an allocation must carry.
-      const a = await v.ipam.allocate({ ipamPoolId: id, cidr, resourceType: "ipam-pool" }).catch(() => undefined);
+      const a = await v.ipam.allocate({ ipamPoolId: id, cidr }, undefined, CARVE_OUT).catch(() => undefined);
       if (a) v.applied.set(cidr, a.ipamPoolAllocationId);
     }
     return { ipam: v.ipam, id };

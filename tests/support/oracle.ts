@@ -164,7 +164,8 @@ export class Oracle {
       for (let i = 0; i < this.u.size && !any; i++) {
         any = this.inRoots(pool, i) && (!allowed.length || this.inAny(allowed, i)) && !this.inAny(disallowed, i);
       }
-      if (!any) return { code: "OperationDenied.CidrInExcludeCidrs" };
+      // Seed 002: no candidate left is "available CIDR is insufficient" (CidrInExcludeCidrs is for an input CIDR).
+      if (!any) return { code: "OperationDenied.AvailableCidrInsufficient" };
     }
     const step = this.size(len);
     let best: { block: OBlock; holder: number } | undefined;

@@ -135,10 +135,10 @@ describe.each(BACKENDS)("allocations on $name", (backend) => {
       expect(await cidrsOf(h.ipam, id)).toEqual(["10.0.1.0/24", "10.0.3.0/24", "10.0.16.0/24"]);
     });
 
-    test("when every allowed address is disallowed it is CidrInExcludeCidrs", async () => {
+    test("when every allowed address is disallowed it is AvailableCidrInsufficient (seed 002: no candidate left)", async () => {
       const id = await pool16();
-      await expectRejectedUnchanged(h.ipam, () => h.ipam.allocate({ ipamPoolId: id, netmaskLength: 24, allowedCidrs: ["10.0.4.0/24"], disallowedCidrs: ["10.0.4.0/23"] }), "OperationDenied.CidrInExcludeCidrs");
-      await expectRejectedUnchanged(h.ipam, () => h.ipam.allocate({ ipamPoolId: id, netmaskLength: 24, disallowedCidrs: ["10.0.0.0/17", "10.0.128.0/17"] }), "OperationDenied.CidrInExcludeCidrs");
+      await expectRejectedUnchanged(h.ipam, () => h.ipam.allocate({ ipamPoolId: id, netmaskLength: 24, allowedCidrs: ["10.0.4.0/24"], disallowedCidrs: ["10.0.4.0/23"] }), "OperationDenied.AvailableCidrInsufficient");
+      await expectRejectedUnchanged(h.ipam, () => h.ipam.allocate({ ipamPoolId: id, netmaskLength: 24, disallowedCidrs: ["10.0.0.0/17", "10.0.128.0/17"] }), "OperationDenied.AvailableCidrInsufficient");
     });
 
     test("allowed space with no aligned free fit is AvailableCidrInsufficient", async () => {
