@@ -26,7 +26,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { IpamError, isIpamError } from "../core/errors";
 import type { AddressInfo, AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo, UpdatePoolInput } from "../core/types";
-import { Caller, isRetriable, sleep, toIpamError, type CallOptions } from "./aws/call";
+import { Caller, isRetriable, type CallOptions } from "./aws/call";
 import {
   addressInfo, allocationInfo, derivedToken, fromTagList, holdsSpace, POOL_TAG, poolInfo, scopeFromArn, TOKEN_TAG, toTagList,
 } from "./aws/convert";
@@ -34,7 +34,7 @@ import { describePool, poolCidrs, provision, waitCidrs, waitDeleted, waitPool, t
 import type { Backend, BackendSettings } from "./backend";
 
 export interface AwsBackendOptions extends CallOptions {
-  /** A client to use instead of one made from the settings (tests record requests through it). */
+  /** A client to use instead of the two made from the settings (tests record requests through it); its own retry settings apply to every call. */
   client?: EC2Client;
   /**
    * How long after this process allocated something a NotFound for it is
@@ -58,14 +58,17 @@ export function awsBackend(settings: BackendSettings, options: AwsBackendOptions
 class AwsBackend implements Backend {
   readonly kind = "aws" as const;
   private readonly ec2: EC2Client;
+  /** The same, without the SDK's retries: for AllocateAddress, whose every attempt must look its token tag up first. */
+  private readonly once: EC2Client;
   private readonly call: Caller;
   private readonly api: Ec2;
   private readonly recent = new Map<string, number>();
 
   constructor(private readonly settings: BackendSettings, private readonly options: AwsBackendOptions) {
-    // Retries are ours (call.ts): the SDK's own would multiply them.
-    this.ec2 = options.client ?? new EC2Client({ region: settings.region, endpoint: settings.endpoint, maxAttempts: 1 });
     this.call = new Caller(options);
+    // Throttling and 5xx: the SDK's standard retry strategy, with our attempts and backoff (call.ts).
+    this.ec2 = options.client ?? new EC2Client({ region: settings.region, endpoint: settings.endpoint, maxAttempts: this.call.maxAttempts, retryStrategy: this.call.retryStrategy() });
+    this.once = options.client ?? new EC2Client({ region: settings.region, endpoint: settings.endpoint, maxAttempts: 1 });
     this.api = { client: this.ec2, call: this.call };
   }
 
@@ -256,21 +259,16 @@ class AwsBackend implements Backend {
 
   async allocateAddress(input: { ipamPoolId?: string; address?: string; tags?: Record<string, string>; clientToken: string }): Promise<AddressInfo> {
     const tags = toTagList({ ...input.tags, [TOKEN_TAG]: input.clientToken, ...(input.ipamPoolId ? { [POOL_TAG]: input.ipamPoolId } : {}) });
-    for (let attempt = 0; ; attempt++) {
-      // Before every attempt: an earlier one (this run's, or a crashed run's) may have gone through.
+    // No ClientToken: the SDK must not repeat the call blindly. Before every attempt, an earlier one (this run's, or a crashed run's) may have gone through.
+    return this.call.repeat("AllocateAddress", async () => {
       const found = await this.addressByToken(input.clientToken);
       if (found) return this.addressInfo(found);
-      try {
-        const out = await this.ec2.send(new AllocateAddressCommand({
-          Domain: "vpc", IpamPoolId: input.ipamPoolId, Address: input.address, TagSpecifications: [{ ResourceType: "elastic-ip", Tags: tags }],
-        }));
-        this.recent.set(out.AllocationId!, Date.now());
-        return this.addressInfo({ AllocationId: out.AllocationId, PublicIp: out.PublicIp, PublicIpv4Pool: out.PublicIpv4Pool, Tags: tags });
-      } catch (e) {
-        if (!isRetriable(e) || attempt + 1 >= this.call.maxAttempts) throw toIpamError("AllocateAddress", e);
-        await sleep(this.call.backoff(attempt));
-      }
-    }
+      const out = await this.once.send(new AllocateAddressCommand({
+        Domain: "vpc", IpamPoolId: input.ipamPoolId, Address: input.address, TagSpecifications: [{ ResourceType: "elastic-ip", Tags: tags }],
+      }));
+      this.recent.set(out.AllocationId!, Date.now());
+      return this.addressInfo({ AllocationId: out.AllocationId, PublicIp: out.PublicIp, PublicIpv4Pool: out.PublicIpv4Pool, Tags: tags });
+    }, isRetriable);
   }
 
   async getAddress(allocationId: string): Promise<AddressInfo | undefined> {

@@ -13,6 +13,7 @@
  * default chain, as in production.
  */
 import { EC2Client, CreateIpamCommand } from "@aws-sdk/client-ec2";
+import * as http from "node:http";
 import { awsBackend } from "../../provider/backends/aws";
 import { derivedToken } from "../../provider/backends/aws/convert";
 import type { Backend } from "../../provider/backends/backend";
@@ -418,17 +419,66 @@ describe("AWS backend: Elastic IPs without a pool, on moto", () => {
     expect((await failure(aws.releaseAddress(a.allocationId))).code).toBe("InvalidAllocationID.NotFound");
   });
 
-  test("throttling raised by the SDK is retried (middleware-injected RequestLimitExceeded)", async () => {
-    const client = new EC2Client({ region: AWS_TEST_REGION, endpoint: emu.eipEndpoint, maxAttempts: 1 });
-    let left = 2;
-    client.middlewareStack.add((next) => async (args) => {
-      if (left-- > 0) throw Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded", $fault: "client", $metadata: { httpStatusCode: 503 } });
-      return next(args);
-    }, { step: "initialize" });
-    const flaky = awsBackend({ region: AWS_TEST_REGION, endpoint: emu.eipEndpoint }, { ...FAST, client });
-    const a = await flaky.allocateAddress({ clientToken: token("flaky") });
-    expect(a.allocationId).toMatch(/^eipalloc-/);
-    expect(left).toBeLessThan(0);
-    await flaky.releaseAddress(a.allocationId);
+  /**
+   * An EC2 endpoint in front of moto that answers the next `faults[action]` requests of an action with
+   * 503 RequestLimitExceeded (as EC2 throttles) and forwards everything else; it records each action.
+   */
+  async function throttlingProxy(faults: Record<string, number>): Promise<{ url: string; actions: string[]; attempts: string[]; close: () => Promise<void> }> {
+    const actions: string[] = [];
+    const attempts: string[] = []; // the SDK's amz-sdk-request header: "attempt=n; max=m" of its retry strategy
+    const target = new URL(emu.eipEndpoint);
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const action = new URLSearchParams(body.toString()).get("Action") ?? "";
+        actions.push(action);
+        attempts.push(String(req.headers["amz-sdk-request"]));
+        if ((faults[action] ?? 0) > 0) {
+          faults[action]--;
+          res.writeHead(503, { "content-type": "text/xml" });
+          res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>proxy</RequestID></Response>`);
+          return;
+        }
+        const fwd = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        fwd.on("error", (e) => res.destroy(e));
+        fwd.end(body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, actions, attempts, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  test("throttling is retried by the SDK's standard strategy; a throttled AllocateAddress (no ClientToken) looks its token up again first", async () => {
+    const proxy = await throttlingProxy({ DescribeAddresses: 2, AllocateAddress: 1 });
+    try {
+      const flaky = awsBackend({ region: AWS_TEST_REGION, endpoint: proxy.url }, FAST);
+      const a = await flaky.allocateAddress({ clientToken: token("flaky") });
+      expect(a.allocationId).toMatch(/^eipalloc-/);
+      // The token look-up retried twice inside the SDK; AllocateAddress sent once per attempt, each after a look-up.
+      expect(proxy.actions).toEqual(["DescribeAddresses", "DescribeAddresses", "DescribeAddresses", "AllocateAddress", "DescribeAddresses", "AllocateAddress"]);
+      expect(proxy.attempts).toEqual(["attempt=1; max=10", "attempt=2; max=10", "attempt=3; max=10", "attempt=1; max=1", "attempt=1; max=10", "attempt=1; max=1"]);
+      await flaky.releaseAddress(a.allocationId);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("maxAttempts is the SDK's: throttled past it, the call fails with IpamError RequestLimitExceeded after that many requests", async () => {
+    const proxy = await throttlingProxy({ DescribeAddresses: 5 });
+    try {
+      const impatient = awsBackend({ region: AWS_TEST_REGION, endpoint: proxy.url }, { ...FAST, maxAttempts: 3 });
+      const e = await failure(impatient.getAddress("eipalloc-0123456789abcdef0"));
+      expect(e.code).toBe("RequestLimitExceeded");
+      expect(proxy.actions).toEqual(["DescribeAddresses", "DescribeAddresses", "DescribeAddresses"]);
+      expect(proxy.attempts).toEqual(["attempt=1; max=3", "attempt=2; max=3", "attempt=3; max=3"]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

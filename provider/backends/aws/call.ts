@@ -1,17 +1,25 @@
 /**
- * How the AWS backend talks to EC2: every request goes through `send`, which
- * retries throttling and transient failures with full-jitter exponential
- * backoff and turns the API's errors into IpamErrors with the API's own code
- * (err.Code, else err.name: "InvalidIpamPoolId.NotFound" stays exactly that).
- * Nothing here sees or keeps credentials: the EC2Client resolves them from
- * the SDK's default chain on each request.
+ * How the AWS backend talks to EC2. Throttling and transient failures (5xx,
+ * timeouts, dropped connections) are retried inside each request by the
+ * SDK's own standard retry strategy (its error classification and retry
+ * quota), given our attempts and backoff (retryStrategy()). On top of it,
+ * `send` retries only what the SDK cannot know is transient: a NotFound for
+ * an id this process made moments ago (EC2 is eventually consistent). Errors
+ * come out as IpamErrors with the API's own code (err.Code, else err.name:
+ * "InvalidIpamPoolId.NotFound" stays exactly that). Nothing here sees or
+ * keeps credentials: the EC2Client resolves them from the SDK's default
+ * chain on each request.
  */
+import { ConfiguredRetryStrategy, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { IpamError } from "../../core/errors";
+import { backoffMs, retry, sleep } from "../../util/retry";
+
+export { sleep };
 
 export interface CallOptions {
-  /** Attempts per request (throttling, 5xx, dropped connections). @default 10 */
+  /** Attempts per request (the SDK's maxAttempts for throttling, 5xx, dropped connections; also for eventual consistency). @default 10 */
   maxAttempts?: number;
-  /** First backoff ceiling; doubles per attempt, each wait uniform in [0, ceiling]. @default 200 */
+  /** First backoff ceiling; doubles per retry, each wait uniform in [0, ceiling]. @default 200 */
   baseDelayMs?: number;
   /** @default 20000 */
   maxDelayMs?: number;
@@ -20,13 +28,6 @@ export interface CallOptions {
   /** Polling interval ceiling while waiting for a state. @default 5000 */
   pollMaxMs?: number;
 }
-
-const THROTTLING = new Set([
-  "RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled", "RequestThrottledException",
-  "TooManyRequestsException", "SlowDown",
-]);
-const TRANSIENT = new Set(["InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"]);
-const NETWORK = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "TimeoutError", "RequestTimeout"]);
 
 /** The API's error code of a failure, or undefined for one that is not an API error. */
 export function apiCode(e: unknown): string | undefined {
@@ -37,16 +38,11 @@ export function apiCode(e: unknown): string | undefined {
   return typeof x.name === "string" ? x.name : undefined;
 }
 
+/** What the SDK's standard strategy retries (throttling codes and 429; 500/502/503/504, timeouts, connection errors), for a call made without it. */
 export function isRetriable(e: unknown): boolean {
-  const code = apiCode(e);
-  if (code && (THROTTLING.has(code) || TRANSIENT.has(code))) return true;
-  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (code && status !== undefined && status >= 500 && status !== 501) return true;
-  const sys = (e as { code?: unknown; name?: unknown }) ?? {};
-  return !code && (NETWORK.has(String(sys.code)) || NETWORK.has(String(sys.name)));
+  if (!e || typeof e !== "object" || e instanceof IpamError) return false;
+  return isThrottlingError(e as Parameters<typeof isThrottlingError>[0]) || isTransientError(e as Parameters<typeof isTransientError>[0]);
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Caller {
   readonly maxAttempts: number;
@@ -63,26 +59,26 @@ export class Caller {
     this.pollMaxMs = o.pollMaxMs ?? 5_000;
   }
 
-  /** Full jitter: uniform in [0, min(max, base * 2^attempt)]. */
-  backoff(attempt: number): number {
-    return Math.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
+  /** The SDK's standard retry strategy (EC2Client retryStrategy) with these attempts and this full-jitter backoff. */
+  retryStrategy(): ConfiguredRetryStrategy {
+    return new ConfiguredRetryStrategy(this.maxAttempts, (retryNo) => backoffMs(retryNo, this));
   }
 
   /**
-   * Runs one API call, retrying what is worth retrying and, when `alsoRetry`
-   * says so, an error the caller expects to clear by itself (eventual
-   * consistency). Failures come out as IpamError with the API's code.
+   * Runs one API call; when `alsoRetry` says so, runs it again on an error
+   * the caller expects to clear by itself (eventual consistency). Failures
+   * come out as IpamError with the API's code.
    */
-  async send<T>(operation: string, call: () => Promise<T>, alsoRetry?: (code: string | undefined) => boolean): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (e) {
-        const code = apiCode(e);
-        const again = isRetriable(e) || (alsoRetry?.(code) ?? false);
-        if (!again || attempt + 1 >= this.maxAttempts) throw toIpamError(operation, e);
-        await sleep(this.backoff(attempt));
-      }
+  send<T>(operation: string, call: () => Promise<T>, alsoRetry?: (code: string | undefined) => boolean): Promise<T> {
+    return this.repeat(operation, call, (e) => alsoRetry?.(apiCode(e)) ?? false);
+  }
+
+  /** Runs `attempt` until it succeeds or fails with what `retryable` refuses, with this backoff; errors as in send. */
+  async repeat<T>(operation: string, attempt: () => Promise<T>, retryable: (e: unknown) => boolean): Promise<T> {
+    try {
+      return await retry(attempt, { retryable, maxAttempts: this.maxAttempts, baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs });
+    } catch (e) {
+      throw toIpamError(operation, e);
     }
   }
 
