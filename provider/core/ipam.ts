@@ -302,6 +302,15 @@ export class Ipam {
     });
   }
 
+  /** What allocate() checks before it looks for space: the request against the pool's rules, its required tags included. Reads the pool only. */
+  async checkAllocation(input: AllocateInput, outer?: StoreTx): Promise<void> {
+    input = readInput(input, "allocate", ALLOCATE);
+    checkClientToken(input.clientToken);
+    return this.read(outer, async (tx) => {
+      await this.validateAllocation(await this.mustPool(tx, input.ipamPoolId), input);
+    });
+  }
+
   async getAllocation(ipamPoolId: string, ipamPoolAllocationId: string, outer?: StoreTx): Promise<AllocationInfo> {
     ipamPoolId = requiredId(ipamPoolId, "ipamPoolId")!;
     ipamPoolAllocationId = requiredId(ipamPoolAllocationId, "ipamPoolAllocationId")!;

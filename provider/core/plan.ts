@@ -137,6 +137,8 @@ export class Planner {
       if (view.real) return [await this.ipam.previewNextCidr({ ...stripToken(req), excludedCidrs: req.cidr ? undefined : others }, tx)];
       const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
       return [await ipam.previewNextCidr({ ...stripToken(req), ipamPoolId: id })];
+    }, async (tx, view, cidrs) => {
+      if (view.real) await this.ipam.checkAllocation(committedAllocation(req, cidrs), tx);
     });
   }
 
@@ -318,6 +320,7 @@ export class Planner {
   private async plan(
     key: string, kind: Kind, ipamPoolId: string, request: object, userToken: string | undefined, opts: PlanOptions,
     committed: (cidrs: string[]) => string, choose: (tx: StoreTx, view: View, others: string[]) => Promise<string[]>,
+    recheck?: (tx: StoreTx, view: View, cidrs: string[]) => Promise<void>,
   ): Promise<Plan> {
     const remote = await this.describeRemote(ipamPoolId);
     return this.store.transaction(async (tx) => {
@@ -331,6 +334,8 @@ export class Planner {
       const clientToken = userToken || tokenFor(key, nonce);
       const op = kind === "address" ? "AllocateAddress" : "AllocateIpamPoolCidr";
       if (reuse && (await this.stillAvailable(tx, view, ipamPoolId, reuse, `${op}:${clientToken}`))) {
+        // Kept, but the commit would still be checked against the pool as it is now (its rules may have changed since).
+        await recheck?.(tx, view, reuse.cidrs);
         if (userToken) await this.checkToken(tx, `${op}:${userToken}`, committed(reuse.cidrs));
         if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
         return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse.replaced };

@@ -252,6 +252,18 @@ describe.each(BACKENDS)("the core's boundary on $name", (backend) => {
       await rejects(() => p.planAllocation(KEY2, req), "IdempotentParameterMismatch");
     });
 
+    test("a plan kept from before is checked against the pool as it is now: rules added since fail at plan, as the commit would", async () => {
+      const { pool } = await world();
+      const p = planner();
+      const req = { ipamPoolId: pool, netmaskLength: 26, description: "app" };
+      const plan = await p.planAllocation(KEY, req);
+      await h.ipam.updatePool({ ipamPoolId: pool, allocationResourceTags: { env: "prod" } });
+      await rejects(() => p.planAllocation(KEY, req), "InvalidParameterValue", "env=prod");
+      expect(await codeOf(p.commitAllocation(KEY, req, plan))).toBe("InvalidParameterValue");
+      await h.ipam.updatePool({ ipamPoolId: pool, allocationResourceTags: {} });
+      expect((await p.planAllocation(KEY, req)).cidrs).toEqual(plan.cidrs);
+    });
+
     test.each([NaN, -1, 0, Infinity, -Infinity, 1e20, "1000"].map((v) => [typeof v === "string" ? `"${v}"` : String(v), v]))("a plan TTL of %s is InvalidParameterValue", async (_what, ttlMs) => {
       const { pool, eipPool } = await world();
       const p = planner();
