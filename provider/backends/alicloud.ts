@@ -28,6 +28,7 @@ import { familyOf, formatCidr, parseCidr } from "../core/cidr";
 import { IpamError } from "../core/errors";
 import type { ResourceType } from "../core/model";
 import type { AllocateInput, AllocationInfo, CreatePoolInput, PoolInfo, UpdatePoolInput } from "../core/types";
+import { retry, sleep } from "../util/retry";
 import type { Backend, BackendSettings } from "./backend";
 
 export const VPCIPAM_VERSION = "2023-02-28";
@@ -83,7 +84,6 @@ function isRetryable(e: any): boolean {
   return !e?.data && (NETWORK_CODES.has(code) || /timeout/i.test(String(e?.name ?? "")) || /timeout/i.test(code));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A CIDR as our allocator writes it (RFC 5952 for IPv6), so that plans and Alibaba's answers compare as text. */
 function canon(cidr: string): string {
@@ -161,20 +161,15 @@ export function alicloudBackend(settings: BackendSettings, tuning: Partial<Alicl
     return (resp.body ?? {}) as Body;
   }
 
-  /** One API call with backoff on throttling / unavailability; errors come out as IpamError. */
+  /** One API call with backoff on throttling / unavailability (equal jitter: never again at once); errors come out as IpamError. */
   async function call(action: string, args: Record<string, unknown>, opts: { regionId?: string; hint?: (code: string) => string | undefined } = {}): Promise<Body> {
     const regionId = opts.regionId ?? region!;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await once(action, args, regionId);
-      } catch (e) {
-        if (attempt < t.attempts && isRetryable(e)) {
-          const delay = Math.min(t.maxDelayMs, t.baseDelayMs * 2 ** (attempt - 1));
-          await sleep(delay / 2 + Math.random() * (delay / 2));
-          continue;
-        }
-        throw toIpamError(action, regionId, e, opts.hint);
-      }
+    try {
+      return await retry(() => once(action, args, regionId), {
+        retryable: isRetryable, maxAttempts: t.attempts, baseDelayMs: t.baseDelayMs, maxDelayMs: t.maxDelayMs, jitter: "equal",
+      });
+    } catch (e) {
+      throw toIpamError(action, regionId, e, opts.hint);
     }
   }
 
