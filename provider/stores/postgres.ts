@@ -39,7 +39,7 @@ import { readOnlyTx, type Store, type StoreTx } from "../core/store";
 import { retry } from "../util/retry";
 import {
   decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace, LOWEST_FREE_ANYWHERE,
-  LIST_HOLDS, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
+  LIST_HOLDS, lowestFreeBoundSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
 } from "./sql";
 
 /**
@@ -362,7 +362,7 @@ class PostgresTx implements StoreTx {
       const r = lowestRow(cached ?? await this.rows(LOWEST_FREE_ANYWHERE, [poolId, minPrefix, maxPrefix]) as { start: string; prefix: number }[]);
       return r && toBlock(r);
     }
-    const r = await this.rows(lowestFreeSql(minPrefix, maxPrefix), [poolId, hexStart(from), hexStart(to)]);
+    const r = await this.rows(lowestFreeBoundSql(maxPrefix - minPrefix + 1), [poolId, hexStart(from), hexStart(to), minPrefix]);
     return r[0] && toBlock(r[0] as { start: string; prefix: number });
   }
   async hasFree(poolId: string, b: Block) {

@@ -98,6 +98,8 @@ export function decodeAllocation(row: { start: string; prefix: number; body: str
 /**
  * One statement returning, for each prefix in [min, max], the lowest free
  * block starting in [from, to]; parameters $1 (pool), $2 (from), $3 (to).
+ * The prefixes are written into the text (the SQLite store's form);
+ * lowestFreeBoundSql binds them too.
  */
 export function lowestFreeSql(min: number, max: number): string {
   const key = min * 256 + max;
@@ -116,6 +118,23 @@ function buildLowestFreeSql(min: number, max: number): string {
   }
   return `SELECT start, prefix FROM (${parts.join(" UNION ALL ")}) AS u ORDER BY start LIMIT 1`;
 }
+
+/**
+ * The same search with the prefix bound too: $1 (pool), $2 (from), $3 (to),
+ * $4 (the lowest prefix); arm k looks at prefix $4 + k. Its text depends on
+ * the number of prefixes only (at most 129 texts, not one per (min, max)),
+ * and it carries no value: what the PostgreSQL store prepares.
+ */
+export function lowestFreeBoundSql(prefixes: number): string {
+  let sql = lowestFreeBoundTexts.get(prefixes);
+  if (!sql) {
+    const arms = Array.from({ length: prefixes }, (_v, k) =>
+      `SELECT * FROM (SELECT start, prefix FROM ipam_free WHERE pool_id = $1 AND prefix = $4::integer + ${k} AND start >= $2 AND start <= $3 ORDER BY start LIMIT 1) AS p${k}`);
+    lowestFreeBoundTexts.set(prefixes, (sql = `SELECT start, prefix FROM (${arms.join(" UNION ALL ")}) AS u ORDER BY start LIMIT 1`));
+  }
+  return sql;
+}
+const lowestFreeBoundTexts = new Map<number, string>();
 
 /** A search over a family's whole address space (0 to its last address) can read ipam_free_min instead. */
 export const isWholeSpace = (from: bigint, to: bigint) => from === 0n && (to === 0xffffffffn || to === (1n << 128n) - 1n);

@@ -253,16 +253,17 @@ describe("PostgreSQL store", () => {
     }
   }
 
-  test("values inlined into batched statements round-trip exactly: quotes, backslashes, semicolons, $1, unicode", async () => {
+  test("values bound into pipelined statements round-trip exactly: quotes, backslashes, semicolons, $1, unicode", async () => {
     const url = await freshPgDatabase("ipam_inline");
     const store = new PostgresStore(url);
     try {
       const ipam = new Ipam(store);
       const nasty = `O'Brien \\ '' ; DROP TABLE ipam_pools; -- $1 $2 "q" \n\t ünïcødé 🚀 E'\\x41'`;
-      const pool = await ipam.createPool({ addressFamily: "ipv4", cidrs: ["10.9.0.0/16"], description: nasty, tags: { [nasty]: nasty } });
+      const key = nasty.replace(/[\n\t]/g, " "); // tag keys may hold no control character at all
+      const pool = await ipam.createPool({ addressFamily: "ipv4", cidrs: ["10.9.0.0/16"], description: nasty, tags: { [key]: nasty } });
       const a = await ipam.allocate({ ipamPoolId: pool.ipamPoolId, netmaskLength: 24, description: nasty, clientToken: "tok-'\\;$1" });
       expect((await ipam.getPool(pool.ipamPoolId)).description).toBe(nasty);
-      expect((await ipam.getPool(pool.ipamPoolId)).tags).toEqual({ [nasty]: nasty });
+      expect((await ipam.getPool(pool.ipamPoolId)).tags).toEqual({ [key]: nasty });
       expect((await ipam.getAllocation(pool.ipamPoolId, a.ipamPoolAllocationId)).description).toBe(nasty);
       // The same token and parameters replay the original (the token row was written and read back intact).
       expect(await ipam.allocate({ ipamPoolId: pool.ipamPoolId, netmaskLength: 24, description: nasty, clientToken: "tok-'\\;$1" })).toEqual(a);
