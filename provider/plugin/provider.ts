@@ -12,6 +12,7 @@ import { quote } from "../core/quote";
 import { handlers } from "../pulumi/handlers";
 import { setSettings } from "../runtime/context";
 import { CONFIG_KEYS, parseSettings } from "../runtime/config";
+import { DEFAULT_SCOPE_ID } from "../core/scopes";
 import { schema, TYPE_TOKENS } from "../schema/validate";
 
 type Props = Record<string, any>;
@@ -30,6 +31,42 @@ const withoutKey = (p: Props | undefined): Props => {
   const { planKey: _k, ...rest } = p ?? {};
   return rest;
 };
+
+const declared = (kind: Kind) => schema().resources[TYPE_TOKENS[kind]].inputProperties;
+
+/** Values a program leaves out: a read reports them, but as inputs they would read as a change. */
+function defaulted(k: string, v: unknown): boolean {
+  return k === "ipamPoolAllocationId" || (k === "resourceType" && v === "custom") || (k === "allocationStrategy" && v === "first-fit");
+}
+
+/**
+ * An import's read (no properties): the inputs a program gives for what
+ * exists, the real cidr among them, plus what check() keeps beside them in
+ * a created resource's inputs (a pool's id, an address), so the next check
+ * keeps the resource instead of planning a new one and the diff is empty.
+ * A nested pool's inputs name its CIDRs (cidrs), as the store knows them.
+ */
+function imported(kind: Kind, outs: Props): { props: Props; inputs: Props } {
+  const props = { ...outs };
+  // A scope a program would not name: the default one, or a nested pool's, inherited from its source.
+  if (kind === "IpamPool" && (props.sourceIpamPoolId || props.ipamScopeId === DEFAULT_SCOPE_ID)) delete props.ipamScopeId;
+  const inputs: Props = {};
+  for (const k of Object.keys(declared(kind))) if (props[k] !== undefined && !defaulted(k, props[k])) inputs[k] = props[k];
+  if (kind === "IpamPool") Object.assign(inputs, { ipamPoolId: props.ipamPoolId, requestedCidrs: props.cidrs, poolDepth: props.poolDepth });
+  if (kind === "ElasticIp") Object.assign(inputs, { requestedPoolId: props.ipamPoolId ?? "", publicIp: props.publicIp });
+  return { props, inputs };
+}
+
+/**
+ * The program's inputs without what the state keeps beside them: `pulumi
+ * import` checks an import's inputs against themselves (news = olds), so
+ * what imported() added comes back in news; it is check()'s own to set, and
+ * the schema would reject it as unknown.
+ */
+function ownInputs(kind: Kind, olds: Props | undefined, news: Props): Props {
+  const inputs = declared(kind);
+  return Object.fromEntries(Object.entries(news ?? {}).filter(([k, v]) => k in inputs || JSON.stringify(v) !== JSON.stringify(olds?.[k])));
+}
 
 /** The secret wrapper Configure's arguments carry even when the provider accepts no secrets. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -76,7 +113,8 @@ export const provider = {
   },
 
   async check(urn: string, olds: Props, news: Props): Promise<CheckResult> {
-    const r = await handlers[kindOf(urn)].check(olds ?? {}, withKey(urn, news)) as { inputs: Props; failures?: CheckResult["failures"] };
+    const kind = kindOf(urn);
+    const r = await handlers[kind].check(olds ?? {}, withKey(urn, ownInputs(kind, olds, news))) as { inputs: Props; failures?: CheckResult["failures"] };
     return { inputs: withoutKey(r.inputs), failures: r.failures ?? [] };
   },
 
@@ -100,12 +138,10 @@ export const provider = {
     const r = await handlers[kind].read(id, withKey(urn, props)) as { id?: string; props?: Props };
     if (!r.id) return { id: "", props: {}, inputs: {} };
     const outs = withoutKey(r.props);
-    const declared = schema().resources[TYPE_TOKENS[kind]].inputProperties;
-    const importing = !props || Object.keys(props).length === 0;
-    const next: Props = importing ? {} : { ...inputs };
-    for (const k of Object.keys(declared)) {
-      if (k === "ipamPoolAllocationId" || (k === "resourceType" && outs[k] === "custom") || (k === "allocationStrategy" && outs[k] === "first-fit")) continue;
-      if (importing ? outs[k] !== undefined : k in next) next[k] = outs[k];
+    if (!props || Object.keys(props).length === 0) return { id: r.id, ...imported(kind, outs) };
+    const next: Props = { ...inputs };
+    for (const k of Object.keys(declared(kind))) {
+      if (k in next && !defaulted(k, outs[k])) next[k] = outs[k];
     }
     return { id: r.id, props: outs, inputs: next };
   },

@@ -1,0 +1,358 @@
+/**
+ * The provider plugin's resource methods called in process, without an
+ * engine, as the engine calls them (pulumi-command's provider/tests do the
+ * same): check with the program's inputs, diff against the state's outputs,
+ * create/update/read/delete, each with the resource's URN. Each test runs on
+ * a fresh SQLite store, whose rows are read on a connection of its own.
+ */
+import { Ipam } from "../../provider/core/ipam";
+import { provider } from "../../provider/plugin/provider";
+import { openStore } from "../../provider/stores";
+import { freshStore, isolateEnv, Kind, StoreFile, urn } from "../support/plugin";
+
+type Props = Record<string, any>;
+
+let restoreEnv: () => void;
+let store: ReturnType<typeof freshStore>;
+let rows: StoreFile;
+
+beforeAll(() => { restoreEnv = isolateEnv(); });
+afterAll(() => restoreEnv());
+
+beforeEach(() => {
+  store = freshStore();
+  provider.configure({ store: store.url });
+  rows = new StoreFile(store.file);
+});
+afterEach(() => rows.close());
+
+/** check then create, as `pulumi up` does for a new resource; fails the test on check failures. */
+async function up(u: string, news: Props): Promise<{ id: string; inputs: Props; outs: Props }> {
+  const checked = await provider.check(u, {}, news);
+  expect(checked.failures).toEqual([]);
+  const created = await provider.create(u, checked.inputs);
+  return { id: created.id, inputs: checked.inputs, outs: created.outs };
+}
+
+const CORP = { addressFamily: "ipv4", cidrs: ["10.0.0.0/16"], allocationMinNetmaskLength: 20, allocationMaxNetmaskLength: 28, allocationDefaultNetmaskLength: 24 };
+
+async function corpPool(): Promise<string> {
+  const pool = await up(urn("IpamPool", "corp"), CORP);
+  expect(pool.outs.ipamPoolId).toBe(pool.id);
+  return pool.id;
+}
+
+describe("IpamPoolAllocation", () => {
+  test("check plans a CIDR under a reservation keyed by the URN; planning again keeps it; a sibling gets another", async () => {
+    const poolId = await corpPool();
+    const allocations = rows.count("ipam_allocations");
+    const app = urn("IpamPoolAllocation", "app");
+    const first = await provider.check(app, {}, { ipamPoolId: poolId, netmaskLength: 24 });
+    expect(first.failures).toEqual([]);
+    expect(first.inputs.cidr).toMatch(/^10\.0\.\d+\.0\/24$/);
+    expect(first.inputs).not.toHaveProperty("planKey");
+    const r = rows.reservations().get(app);
+    expect(r).toMatchObject({ kind: "allocation", cidrs: [first.inputs.cidr] });
+    expect(r!.expiresAt).toBeGreaterThan(Date.now());
+
+    const again = await provider.check(app, {}, { ipamPoolId: poolId, netmaskLength: 24 });
+    expect(again.inputs.cidr).toBe(first.inputs.cidr);
+
+    const db = urn("IpamPoolAllocation", "db");
+    const sibling = await provider.check(db, {}, { ipamPoolId: poolId, netmaskLength: 24 });
+    expect(sibling.inputs.cidr).toMatch(/\/24$/);
+    expect(sibling.inputs.cidr).not.toBe(first.inputs.cidr);
+    expect(rows.reservations().get(db)?.cidrs).toEqual([sibling.inputs.cidr]);
+    // Planning allocates nothing.
+    expect(rows.count("ipam_allocations")).toBe(allocations);
+  });
+
+  test("create allocates exactly the planned CIDR and holds the reservation", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const checked = await provider.check(app, {}, { ipamPoolId: poolId, netmaskLength: 26, description: "app" });
+    // Another resource planned after it does not take its CIDR at create.
+    await provider.check(urn("IpamPoolAllocation", "other"), {}, { ipamPoolId: poolId, netmaskLength: 26 });
+    const created = await provider.create(app, checked.inputs);
+    expect(created.id).toMatch(/^ipam-pool-alloc-/);
+    expect(created.outs).toMatchObject({ cidr: checked.inputs.cidr, ipamPoolAllocationId: created.id, ipamPoolId: poolId, description: "app" });
+    expect(created.outs).not.toHaveProperty("planKey");
+    expect(rows.allocation(created.id)).toMatchObject({ cidr: checked.inputs.cidr, description: "app" });
+    expect(rows.reservations().get(app)?.expiresAt).toBe(0);
+  });
+
+  test("diff: unchanged inputs no change, description an update in place, netmaskLength a replacement; update writes the store", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const news = { ipamPoolId: poolId, netmaskLength: 24, description: "app" };
+    const made = await up(app, news);
+
+    // What the engine does on the next run: check(old inputs, program inputs), then diff(state outputs, checked inputs).
+    const same = await provider.check(app, made.inputs, news);
+    expect(same.inputs.cidr).toBe(made.outs.cidr);
+    expect(await provider.diff(made.id, app, made.outs, same.inputs)).toMatchObject({ changes: false, replaces: [] });
+
+    const described = await provider.check(app, made.inputs, { ...news, description: "application" });
+    expect(described.inputs.cidr).toBe(made.outs.cidr);
+    expect(await provider.diff(made.id, app, made.outs, described.inputs)).toMatchObject({ changes: true, replaces: [] });
+    const updated = await provider.update(made.id, app, made.outs, described.inputs);
+    expect(updated.outs).toMatchObject({ cidr: made.outs.cidr, ipamPoolAllocationId: made.id, description: "application" });
+    expect(rows.allocation(made.id)).toMatchObject({ cidr: made.outs.cidr, description: "application" });
+
+    const resized = await provider.check(app, described.inputs, { ...news, netmaskLength: 25 });
+    expect(resized.inputs.cidr).toMatch(/\/25$/);
+    const d = await provider.diff(made.id, app, updated.outs, resized.inputs);
+    expect(d.changes).toBe(true);
+    expect(d.replaces).toContain("cidr");
+  });
+
+  test("read after create returns the same properties; an import read returns the inputs with the real cidr, and the next check and diff keep it", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const made = await up(app, { ipamPoolId: poolId, netmaskLength: 24, description: "app" });
+    const refreshed = await provider.read(made.id, app, made.outs, made.inputs);
+    expect(refreshed.id).toBe(made.id);
+    expect(refreshed.props).toEqual(made.outs);
+    expect(refreshed.inputs.cidr).toBe(made.outs.cidr);
+
+    // An allocation made outside Pulumi, on another connection to the same store.
+    const outside = new Ipam(openStore(store.url));
+    const a = await outside.allocate({ ipamPoolId: poolId, netmaskLength: 22 });
+    await outside.store.close();
+
+    const imported = urn("IpamPoolAllocation", "imported");
+    const read = await provider.read(a.ipamPoolAllocationId, imported, {}, {});
+    expect(read.id).toBe(a.ipamPoolAllocationId);
+    expect(read.inputs).toMatchObject({ ipamPoolId: poolId, cidr: a.cidr });
+    expect(read.inputs).not.toHaveProperty("planKey");
+    expect(read.props).toMatchObject({ ipamPoolId: poolId, cidr: a.cidr, ipamPoolAllocationId: a.ipamPoolAllocationId });
+    const before = rows.dump();
+    const checked = await provider.check(imported, read.inputs, { ipamPoolId: poolId });
+    expect(checked.failures).toEqual([]);
+    expect(checked.inputs.cidr).toBe(a.cidr);
+    expect(await provider.diff(read.id, imported, read.props, checked.inputs)).toMatchObject({ changes: false, replaces: [] });
+    // Keeping an existing CIDR plans nothing.
+    expect(rows.dump()).toBe(before);
+  });
+
+  test("read after a release outside Pulumi answers an empty id; delete releases and forgets", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const gone = await up(app, { ipamPoolId: poolId, netmaskLength: 24 });
+    const outside = new Ipam(openStore(store.url));
+    await outside.release({ ipamPoolId: poolId, ipamPoolAllocationId: gone.id });
+    await outside.store.close();
+    expect(await provider.read(gone.id, app, gone.outs, gone.inputs)).toEqual({ id: "", props: {}, inputs: {} });
+    // Refresh forgot the plan: the resource's next incarnation gets a new ClientToken.
+    expect(rows.reservations().has(app)).toBe(false);
+
+    const db = urn("IpamPoolAllocation", "db");
+    const kept = await up(db, { ipamPoolId: poolId, netmaskLength: 24 });
+    expect(rows.allocation(kept.id)).toBeDefined();
+    await provider.delete(kept.id, db, kept.outs);
+    expect(rows.allocation(kept.id)).toBeUndefined();
+    expect(rows.reservations().has(db)).toBe(false);
+  });
+});
+
+describe("IpamPool", () => {
+  test("top-level and nested (by netmaskLength): planned in check, created as planned, diffed, read, imported, deleted", async () => {
+    const corpUrn = urn("IpamPool", "corp");
+    const corpChecked = await provider.check(corpUrn, {}, CORP);
+    expect(corpChecked.failures).toEqual([]);
+    expect(corpChecked.inputs.ipamPoolId).toMatch(/^ipam-pool-[0-9a-f]{17}$/);
+    expect(rows.reservations().get(corpUrn)).toMatchObject({ kind: "pool", cidrs: ["10.0.0.0/16"] });
+    // The nested pool is planned inside the planned (not yet created) pool.
+    const eastUrn = urn("IpamPool", "east");
+    const eastNews = { addressFamily: "ipv4", sourceIpamPoolId: corpChecked.inputs.ipamPoolId, netmaskLength: 20, description: "east" };
+    const eastChecked = await provider.check(eastUrn, {}, eastNews);
+    expect(eastChecked.failures).toEqual([]);
+    expect(eastChecked.inputs.cidrs).toEqual([expect.stringMatching(/^10\.0\.\d+\.0\/20$/)]);
+    expect((await provider.check(eastUrn, {}, eastNews)).inputs).toEqual(eastChecked.inputs);
+    const westChecked = await provider.check(urn("IpamPool", "west"), {}, { ...eastNews, description: "west" });
+    expect(westChecked.inputs.cidrs).not.toEqual(eastChecked.inputs.cidrs);
+
+    const corp = await provider.create(corpUrn, corpChecked.inputs);
+    expect(corp.id).toBe(corpChecked.inputs.ipamPoolId);
+    const east = await provider.create(eastUrn, eastChecked.inputs);
+    expect(east.id).toBe(eastChecked.inputs.ipamPoolId);
+    expect(east.outs).toMatchObject({ ipamPoolId: east.id, cidrs: eastChecked.inputs.cidrs, poolDepth: 2, sourceIpamPoolId: corp.id });
+    expect(rows.count("ipam_pools")).toBe(2);
+
+    const same = await provider.check(eastUrn, eastChecked.inputs, eastNews);
+    expect(same.inputs.cidrs).toEqual(east.outs.cidrs);
+    expect(await provider.diff(east.id, eastUrn, east.outs, same.inputs)).toMatchObject({ changes: false, replaces: [] });
+    const described = await provider.check(eastUrn, eastChecked.inputs, { ...eastNews, description: "us-east" });
+    expect(await provider.diff(east.id, eastUrn, east.outs, described.inputs)).toMatchObject({ changes: true, replaces: [] });
+    const updated = await provider.update(east.id, eastUrn, east.outs, described.inputs);
+    expect(updated.outs).toMatchObject({ description: "us-east", cidrs: east.outs.cidrs });
+    const resized = await provider.check(eastUrn, described.inputs, { ...eastNews, netmaskLength: 21 });
+    expect((await provider.diff(east.id, eastUrn, updated.outs, resized.inputs)).replaces).toContain("netmaskLength");
+
+    const refreshed = await provider.read(east.id, eastUrn, updated.outs, described.inputs);
+    expect(refreshed.id).toBe(east.id);
+    expect(refreshed.props).toMatchObject({ ipamPoolId: east.id, cidrs: east.outs.cidrs, description: "us-east" });
+    const imported = await provider.read(corp.id, urn("IpamPool", "corp-imported"), {}, {});
+    expect(imported.inputs).toMatchObject({ addressFamily: "ipv4", cidrs: ["10.0.0.0/16"], allocationDefaultNetmaskLength: 24 });
+    expect(imported.inputs).not.toHaveProperty("planKey");
+
+    // Dependents first, as the engine deletes.
+    await provider.delete(east.id, eastUrn, updated.outs);
+    expect(await provider.read(east.id, eastUrn, updated.outs, described.inputs)).toMatchObject({ id: "" });
+    await provider.delete(corp.id, corpUrn, corp.outs);
+    expect(rows.count("ipam_pools")).toBe(0);
+    expect(rows.count("ipam_allocations")).toBe(0);
+    // What remains are plans never applied, until they expire: the sibling's, and east's resize (its check replaced east's held reservation).
+    const left = rows.reservations();
+    expect([...left.keys()].sort()).toEqual([eastUrn, urn("IpamPool", "west")]);
+    expect(left.get(eastUrn)).toMatchObject({ cidrs: resized.inputs.cidrs, expiresAt: expect.any(Number) });
+    expect(left.get(eastUrn)!.expiresAt).toBeGreaterThan(Date.now());
+  });
+});
+
+describe("ElasticIp", () => {
+  test("check plans the lowest free address, create takes it, tags update in place, read, delete releases", async () => {
+    const pub = await up(urn("IpamPool", "public"), { addressFamily: "ipv4", cidrs: ["198.51.100.0/28"] });
+    const natUrn = urn("ElasticIp", "nat");
+    const checked = await provider.check(natUrn, {}, { ipamPoolId: pub.id });
+    expect(checked.failures).toEqual([]);
+    expect(checked.inputs.publicIp).toBe("198.51.100.0");
+    expect(rows.reservations().get(natUrn)).toMatchObject({ kind: "address", cidrs: ["198.51.100.0/32"] });
+    const second = await provider.check(urn("ElasticIp", "nat2"), {}, { ipamPoolId: pub.id });
+    expect(second.inputs.publicIp).toBe("198.51.100.1");
+
+    const nat = await provider.create(natUrn, checked.inputs);
+    expect(nat.id).toMatch(/^eipalloc-/);
+    expect(nat.outs).toMatchObject({ publicIp: "198.51.100.0", allocationId: nat.id });
+    expect(rows.count("ipam_addresses")).toBe(1);
+
+    const same = await provider.check(natUrn, checked.inputs, { ipamPoolId: pub.id });
+    expect(await provider.diff(nat.id, natUrn, nat.outs, same.inputs)).toMatchObject({ changes: false, replaces: [] });
+    const tagged = await provider.check(natUrn, checked.inputs, { ipamPoolId: pub.id, tags: { team: "net" } });
+    expect(await provider.diff(nat.id, natUrn, nat.outs, tagged.inputs)).toMatchObject({ changes: true, replaces: [] });
+    const updated = await provider.update(nat.id, natUrn, nat.outs, tagged.inputs);
+    expect(updated.outs).toMatchObject({ publicIp: "198.51.100.0", tags: { team: "net" } });
+
+    const read = await provider.read(nat.id, natUrn, updated.outs, tagged.inputs);
+    expect(read.id).toBe(nat.id);
+    expect(read.props).toEqual(updated.outs);
+
+    await provider.delete(nat.id, natUrn, updated.outs);
+    expect(rows.count("ipam_addresses")).toBe(0);
+    expect(await provider.read(nat.id, natUrn, updated.outs, tagged.inputs)).toMatchObject({ id: "" });
+    expect(rows.reservations().has(natUrn)).toBe(false);
+  });
+});
+
+describe("import (read with no properties) then check with the program's inputs leaves no diff", () => {
+  /**
+   * read as an import calls it; then the check `pulumi import` makes of the read inputs against themselves;
+   * then, as the next `up` (or the import option) does, check(olds = read's inputs, the program's inputs)
+   * and diff(read's properties, checked inputs).
+   */
+  async function imported(kind: Kind, id: string, news: Props) {
+    const u = urn(kind, `imported-${kind}`);
+    const read = await provider.read(id, u, {}, {});
+    expect(read.id).toBe(id);
+    expect(read.inputs).not.toHaveProperty("planKey");
+    const before = rows.dump();
+    expect((await provider.check(u, read.inputs, read.inputs)).failures).toEqual([]);
+    const checked = await provider.check(u, read.inputs, news);
+    expect(checked.failures).toEqual([]);
+    const diff = await provider.diff(id, u, read.props, checked.inputs);
+    // Nothing planned, nothing to change.
+    expect(rows.dump()).toBe(before);
+    return { read, checked, diff };
+  }
+
+  test("IpamPool, top-level and nested", async () => {
+    const outside = new Ipam(openStore(store.url));
+    const corp = await outside.createPool({ addressFamily: "ipv4", cidrs: ["10.1.0.0/16"], allocationDefaultNetmaskLength: 24, description: "corp" });
+    const east = await outside.createPool({ addressFamily: "ipv4", sourceIpamPoolId: corp.ipamPoolId, netmaskLength: 20, locale: "us-east-1" });
+    await outside.store.close();
+
+    const top = await imported("IpamPool", corp.ipamPoolId, { addressFamily: "ipv4", cidrs: ["10.1.0.0/16"], allocationDefaultNetmaskLength: 24, description: "corp" });
+    expect(top.read.inputs).toMatchObject({ addressFamily: "ipv4", cidrs: ["10.1.0.0/16"], allocationDefaultNetmaskLength: 24, description: "corp" });
+    expect(top.checked.inputs.ipamPoolId).toBe(corp.ipamPoolId);
+    expect(top.diff).toMatchObject({ changes: false, replaces: [] });
+
+    // Its inputs name its CIDRs, as `pulumi import` writes the program.
+    const nested = await imported("IpamPool", east.ipamPoolId, { addressFamily: "ipv4", sourceIpamPoolId: corp.ipamPoolId, cidrs: east.cidrs, locale: "us-east-1" });
+    expect(nested.read.inputs).toMatchObject({ sourceIpamPoolId: corp.ipamPoolId, cidrs: east.cidrs, locale: "us-east-1" });
+    expect(nested.read.inputs).not.toHaveProperty("netmaskLength");
+    expect(nested.checked.inputs).toMatchObject({ ipamPoolId: east.ipamPoolId, cidrs: east.cidrs });
+    expect(nested.diff).toMatchObject({ changes: false, replaces: [] });
+  });
+
+  test("IpamPoolAllocation with a description and tags", async () => {
+    const poolId = await corpPool();
+    const outside = new Ipam(openStore(store.url));
+    const a = await outside.allocate({ ipamPoolId: poolId, netmaskLength: 26, description: "vpn", resourceTags: { team: "net" } });
+    await outside.store.close();
+    const r = await imported("IpamPoolAllocation", a.ipamPoolAllocationId, { ipamPoolId: poolId, description: "vpn", tags: { team: "net" } });
+    expect(r.read.inputs).toMatchObject({ ipamPoolId: poolId, cidr: a.cidr, description: "vpn", tags: { team: "net" } });
+    expect(r.checked.inputs.cidr).toBe(a.cidr);
+    expect(r.diff).toMatchObject({ changes: false, replaces: [] });
+    // Destroying the imported resource releases the allocation.
+    await provider.delete(r.read.id, urn("IpamPoolAllocation", "imported-IpamPoolAllocation"), r.read.props);
+    expect(rows.allocation(a.ipamPoolAllocationId)).toBeUndefined();
+  });
+
+  test("ElasticIp", async () => {
+    const pub = await up(urn("IpamPool", "public"), { addressFamily: "ipv4", cidrs: ["198.51.100.0/28"] });
+    const outside = new Ipam(openStore(store.url));
+    await outside.allocateAddress({ ipamPoolId: pub.id });
+    const eip = await outside.allocateAddress({ ipamPoolId: pub.id, tags: { role: "nat" } });
+    await outside.store.close();
+    const r = await imported("ElasticIp", eip.allocationId, { ipamPoolId: pub.id, tags: { role: "nat" } });
+    expect(r.read.inputs).toMatchObject({ ipamPoolId: pub.id, tags: { role: "nat" } });
+    expect(r.checked.inputs.publicIp).toBe(eip.publicIp);
+    expect(r.diff).toMatchObject({ changes: false, replaces: [] });
+  });
+});
+
+describe("check failures change nothing", () => {
+  const wrong: [string, Props, string][] = [
+    ["netmaskLength as a string", { netmaskLength: "24" }, "netmaskLength"],
+    ["allowedCidrs as a boolean", { allowedCidrs: true }, "allowedCidrs"],
+    ["tags as a list", { tags: ["a", "b"] }, "tags"],
+    ["an unknown property", { netmask: 24 }, "netmask"],
+  ];
+  test.each(wrong)("%s: InvalidParameterValue naming the property", async (_what, bad, property) => {
+    const poolId = await corpPool();
+    const before = rows.dump();
+    const r = await provider.check(urn("IpamPoolAllocation", "bad"), {}, { ipamPoolId: poolId, ...bad });
+    expect(r.failures).toEqual([{ property, reason: expect.stringMatching(new RegExp(`^InvalidParameterValue: .*${property}`)) }]);
+    expect(rows.dump()).toBe(before);
+  });
+
+  test("a pool's wrong types fail the same way", async () => {
+    await corpPool();
+    const before = rows.dump();
+    const r = await provider.check(urn("IpamPool", "bad"), {}, { ...CORP, allocationMaxNetmaskLength: "28", cidrs: "10.0.0.0/16" });
+    expect(r.failures.map((f) => f.property).sort()).toEqual(["allocationMaxNetmaskLength", "cidrs"]);
+    for (const f of r.failures) expect(f.reason).toMatch(/^InvalidParameterValue: /);
+    expect(rows.dump()).toBe(before);
+  });
+
+  test("a netmask outside the pool's rules: IllegalParam.CidrMask", async () => {
+    const poolId = await corpPool();
+    const before = rows.dump();
+    const r = await provider.check(urn("IpamPoolAllocation", "big"), {}, { ipamPoolId: poolId, netmaskLength: 16 });
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0].reason).toMatch(/^IllegalParam\.CidrMask: /);
+    expect(rows.dump()).toBe(before);
+  });
+
+  test("a pool that does not exist: InvalidIpamPoolId.NotFound", async () => {
+    await corpPool();
+    const before = rows.dump();
+    const r = await provider.check(urn("IpamPoolAllocation", "lost"), {}, { ipamPoolId: "ipam-pool-0123456789abcdef0" });
+    expect(r.failures[0].reason).toMatch(/^InvalidIpamPoolId\.NotFound: /);
+    expect(rows.dump()).toBe(before);
+  });
+
+  test("a URN of another type is InvalidParameterValue", async () => {
+    await expect(provider.check("urn:pulumi:dev::proj::ipam:index:Vpc::x", {}, {})).rejects.toMatchObject({ code: "InvalidParameterValue" });
+  });
+});
