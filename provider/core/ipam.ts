@@ -130,6 +130,9 @@ export class Ipam {
     checkNetmask(family, input.netmaskLength, "netmaskLength", "IllegalParam.CidrMask");
     const fp = token ? requestFingerprint(input) : "";
     return this.run(outer, async (tx) => {
+      // A top-level pool takes its scope's lock before its token is read: a concurrent create with the same
+      // token then waits, and finds the token (a replay) rather than the first one's CIDRs (a conflict).
+      if (!base.sourceIpamPoolId) await tx.lockPools([scopeOf(base)]);
       if (token) {
         const prior = await this.replay(tx, `CreateIpamPool:${token}`, fp, input.dryRun);
         if (prior) return prior as PoolInfo;

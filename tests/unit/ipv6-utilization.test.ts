@@ -93,7 +93,8 @@ describe.each(BACKENDS)("IPv4 edges and utilization on $name", (backend) => {
     const id = (await h.ipam.createPool({ addressFamily: "ipv4", cidrs: ["0.0.0.0/0"] })).ipamPoolId;
     expect((await h.ipam.allocate({ ipamPoolId: id, netmaskLength: 1 })).cidr).toBe("0.0.0.0/1");
     expect((await h.ipam.allocate({ ipamPoolId: id, netmaskLength: 1 })).cidr).toBe("128.0.0.0/1");
-    const other = (await h.ipam.createPool({ addressFamily: "ipv4", cidrs: ["255.255.255.252/30"] })).ipamPoolId;
+    // In another scope: 0.0.0.0/0 holds all of IPv4 in the default one.
+    const other = (await h.ipam.createPool({ addressFamily: "ipv4", cidrs: ["255.255.255.252/30"], ipamScopeId: "ipam-scope-edge" })).ipamPoolId;
     expect((await h.ipam.allocateAddress({ ipamPoolId: other, address: "255.255.255.255" })).publicIp).toBe("255.255.255.255");
     expect(await h.ipam.utilization(id)).toMatchObject({ total: "4294967296", allocated: "4294967296", free: "0" });
     expect(await h.ipam.utilization(other)).toMatchObject({ total: "4", free: "3", freeBlocks: ["255.255.255.252/31", "255.255.255.254/32"] });
