@@ -87,8 +87,9 @@ export function configValues(args: Props | undefined, variables: Record<string, 
   let stack: Props = {};
   try { stack = env.PULUMI_CONFIG ? JSON.parse(env.PULUMI_CONFIG) : {}; } catch { /* not ours to judge */ }
   for (const k of CONFIG_KEYS) {
-    const v = a[k] ?? variables[`ipam:config:${k}`] ?? stack[`ipam:${k}`] ?? stack[`ipam:config:${k}`];
-    if (v !== undefined && v !== "") out[k] = v;
+    // An empty value is an unset one (as parseSettings reads it): the next source decides.
+    const v = [a[k], variables[`ipam:config:${k}`], stack[`ipam:${k}`], stack[`ipam:config:${k}`]].find((x) => x !== undefined && x !== null && x !== "");
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }

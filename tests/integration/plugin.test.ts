@@ -16,8 +16,16 @@ let restoreEnv: () => void;
 let store: ReturnType<typeof freshStore>;
 let rows: StoreFile;
 
-beforeAll(() => { restoreEnv = isolateEnv(); });
-afterAll(() => restoreEnv());
+const cwd = process.cwd();
+beforeAll(() => {
+  restoreEnv = isolateEnv();
+  // A store left unconfigured would default to .pulumi-ipam/ in the working directory: not the checkout's.
+  process.chdir(freshStore().dir);
+});
+afterAll(() => {
+  process.chdir(cwd);
+  restoreEnv();
+});
 
 beforeEach(() => {
   store = freshStore();
@@ -354,5 +362,72 @@ describe("check failures change nothing", () => {
 
   test("a URN of another type is InvalidParameterValue", async () => {
     await expect(provider.check("urn:pulumi:dev::proj::ipam:index:Vpc::x", {}, {})).rejects.toMatchObject({ code: "InvalidParameterValue" });
+  });
+});
+
+describe("configure and checkConfig", () => {
+  const SECRET = "4dabf18193072939515e22adb298388d";
+  const secret = (value: unknown) => ({ [SECRET]: "1b47061264138c4ac30d75fd1eb44270", value });
+  afterEach(() => { delete process.env.PULUMI_CONFIG; delete process.env.PULUMI_IPAM_STORE; });
+
+  /** Plans a pool through the provider and says which of the stores got the plan. */
+  async function plannedIn(...files: string[]): Promise<boolean[]> {
+    const u = urn("IpamPool", `probe-${Math.random().toString(16).slice(2)}`);
+    const r = await provider.check(u, {}, { addressFamily: "ipv4", cidrs: ["10.9.0.0/16"] });
+    expect(r.failures).toEqual([]);
+    return files.map((f) => {
+      const s = new StoreFile(f);
+      try { return s.reservations().has(u); } catch { return false; } finally { s.close(); }
+    });
+  }
+
+  test("args' secret-wrapped values are unwrapped", async () => {
+    const a = freshStore();
+    provider.configure({ store: secret(a.url), strictPlan: secret(false) });
+    expect(await plannedIn(a.file, store.file)).toEqual([true, false]);
+  });
+
+  test("args, else variables (ipam:config:<key>), else PULUMI_CONFIG; PULUMI_IPAM_STORE overrides them all", async () => {
+    const [a, v, e, o] = [freshStore(), freshStore(), freshStore(), freshStore()];
+    process.env.PULUMI_CONFIG = JSON.stringify({ "ipam:store": e.url });
+    const files = [a.file, v.file, e.file, o.file];
+    provider.configure({ store: a.url }, { "ipam:config:store": v.url });
+    expect(await plannedIn(...files)).toEqual([true, false, false, false]);
+    provider.configure({}, { "ipam:config:store": v.url });
+    expect(await plannedIn(...files)).toEqual([false, true, false, false]);
+    provider.configure({ store: "" }, {});
+    expect(await plannedIn(...files)).toEqual([false, false, true, false]);
+    process.env.PULUMI_IPAM_STORE = o.url;
+    provider.configure({ store: a.url }, { "ipam:config:store": v.url });
+    expect(await plannedIn(...files)).toEqual([false, false, false, true]);
+  });
+
+  test("configure refuses a bad value, and the configuration before it stays", async () => {
+    expect(() => provider.configure({ backend: "gcp" })).toThrow(expect.objectContaining({ code: "InvalidParameterValue" }));
+    expect(await plannedIn(store.file)).toEqual([true]);
+  });
+
+  test.each([
+    ["backend", "gcp"],
+    ["backend", secret("gcp")],
+    ["strictPlan", "yes"],
+    ["planTtlSeconds", "0"],
+    ["planTtlSeconds", -5],
+    ["planTtlSeconds", 1.5],
+    ["store", 42],
+    ["regoin", "eu-west-1"],
+  ])("checkConfig rejects %s %j", (key, value) => {
+    const r = provider.checkConfig({ version: "0.1.0", [key]: value });
+    expect(r.failures).toEqual([{ property: expect.any(String), reason: expect.stringMatching(new RegExp(`^InvalidParameterValue: .*ipam:"?${key}`)) }]);
+  });
+
+  test("checkConfig accepts good values, as the engine sends them (strings from stack config, typed from a program, wrapped secrets)", () => {
+    for (const news of [
+      { version: "0.1.0", backend: "local", store: "sqlite:/tmp/x.db", strictPlan: "true", planTtlSeconds: "3600" },
+      { backend: "aws", region: "us-east-1", strictPlan: false, planTtlSeconds: 60, scopeId: "ipam-scope-0123456789abcdef0" },
+      { store: secret("postgres://ipam:pw@127.0.0.1:5432/ipam"), endpoint: "http://127.0.0.1:4566" },
+    ]) {
+      expect(provider.checkConfig(news)).toEqual({ inputs: news, failures: [] });
+    }
   });
 });
