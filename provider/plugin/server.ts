@@ -125,12 +125,18 @@ export const service = {
   attach: serve<unknown, emptyproto.Empty>(() => new emptyproto.Empty()),
 };
 
-/** Starts the server on 127.0.0.1 and prints its port, which is how the engine finds it. */
-export async function serveProvider(): Promise<grpc.Server> {
+/** Starts the server on 127.0.0.1, on a free port unless given one. */
+export async function listen(port = 0): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
   server.addService(provrpc.ResourceProviderService, service as unknown as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return { server, port: bound };
+}
+
+/** Starts the server and prints its port, which is how the engine finds it. */
+export async function serveProvider(): Promise<grpc.Server> {
+  const { server, port } = await listen();
   process.stdout.write(`${port}\n`);
   return server;
 }

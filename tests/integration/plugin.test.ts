@@ -7,6 +7,7 @@
  */
 import { Ipam } from "../../provider/core/ipam";
 import { provider } from "../../provider/plugin/provider";
+import { UNKNOWN } from "../../provider/runtime/context";
 import { openStore } from "../../provider/stores";
 import { freshStore, isolateEnv, Kind, StoreFile, urn } from "../support/plugin";
 
@@ -73,6 +74,15 @@ describe("IpamPoolAllocation", () => {
     expect(rows.reservations().get(db)?.cidrs).toEqual([sibling.inputs.cidr]);
     // Planning allocates nothing.
     expect(rows.count("ipam_allocations")).toBe(allocations);
+  });
+
+  test("in a preview whose pool is not known yet, check answers an unknown cidr and plans nothing", async () => {
+    await corpPool();
+    const before = rows.dump();
+    const r = await provider.check(urn("IpamPoolAllocation", "later"), {}, { ipamPoolId: UNKNOWN, netmaskLength: 24 });
+    expect(r.failures).toEqual([]);
+    expect(r.inputs.cidr).toBe(UNKNOWN);
+    expect(rows.dump()).toBe(before);
   });
 
   test("create allocates exactly the planned CIDR and holds the reservation", async () => {
