@@ -173,6 +173,92 @@ describe("IpamPoolAllocation", () => {
   });
 });
 
+describe("the engine's other flows", () => {
+  test("a replacement (create before delete, one URN): the new allocation keeps its reservation held when the old one is deleted", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const old = await up(app, { ipamPoolId: poolId, netmaskLength: 24 });
+    const resized = await provider.check(app, old.inputs, { ipamPoolId: poolId, netmaskLength: 25 });
+    expect((await provider.diff(old.id, app, old.outs, resized.inputs)).replaces).toContain("cidr");
+    const made = await provider.create(app, resized.inputs);
+    expect(made.outs.cidr).toBe(resized.inputs.cidr);
+    await provider.delete(old.id, app, old.outs);
+    expect(rows.allocation(old.id)).toBeUndefined();
+    expect(rows.allocation(made.id)?.cidr).toBe(resized.inputs.cidr);
+    expect(rows.reservations().get(app)).toMatchObject({ cidrs: [resized.inputs.cidr], expiresAt: 0 });
+  });
+
+  test("create run again after a crash before the checkpoint returns the same allocation", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const checked = await provider.check(app, {}, { ipamPoolId: poolId });
+    const first = await provider.create(app, checked.inputs);
+    const again = await provider.create(app, checked.inputs);
+    expect(again).toEqual(first);
+    expect(rows.count("ipam_allocations")).toBe(1);
+  });
+
+  test("refresh reports a description changed outside Pulumi in the properties and the inputs", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const made = await up(app, { ipamPoolId: poolId, description: "app" });
+    const outside = new Ipam(openStore(store.url));
+    await outside.updateAllocation({ ipamPoolId: poolId, ipamPoolAllocationId: made.id, description: "changed" });
+    await outside.store.close();
+    const r = await provider.read(made.id, app, made.outs, made.inputs);
+    expect(r.props.description).toBe("changed");
+    expect(r.inputs.description).toBe("changed");
+    expect(r.inputs.cidr).toBe(made.outs.cidr);
+  });
+
+  test("a top-level pool's added CIDR is provisioned in place", async () => {
+    const u = urn("IpamPool", "corp");
+    const pool = await up(u, CORP);
+    const grown = await provider.check(u, pool.inputs, { ...CORP, cidrs: [...CORP.cidrs, "10.1.0.0/16"] });
+    expect(grown.inputs.ipamPoolId).toBe(pool.id);
+    expect(await provider.diff(pool.id, u, pool.outs, grown.inputs)).toMatchObject({ changes: true, replaces: [] });
+    const updated = await provider.update(pool.id, u, pool.outs, grown.inputs);
+    expect(updated.outs.cidrs).toEqual(["10.0.0.0/16", "10.1.0.0/16"]);
+    const a = await up(urn("IpamPoolAllocation", "big"), { ipamPoolId: pool.id, netmaskLength: 20, allowedCidrs: ["10.1.0.0/16"] });
+    expect(a.outs.cidr).toBe("10.1.0.0/20");
+  });
+
+  test("configured strictPlan fails a check whose planned CIDR was taken; without it the plan moves and says so", async () => {
+    const poolId = await corpPool();
+    const app = urn("IpamPoolAllocation", "app");
+    const planned = await provider.check(app, {}, { ipamPoolId: poolId });
+    const outside = new Ipam(openStore(store.url));
+    await outside.allocate({ ipamPoolId: poolId, cidr: planned.inputs.cidr });
+    await outside.store.close();
+
+    provider.configure({ store: store.url, strictPlan: true });
+    // The plan itself moves (the planner records it before the handler sees the change), and the failure stays.
+    const before = rows.dump(["ipam_reservations"]);
+    for (let i = 0; i < 2; i++) {
+      const strict = await provider.check(app, {}, { ipamPoolId: poolId });
+      expect(strict.failures).toEqual([{ property: "cidr", reason: expect.stringContaining(`planned ${planned.inputs.cidr} earlier`) }]);
+    }
+    expect(rows.dump(["ipam_reservations"])).toBe(before);
+
+    provider.configure({ store: store.url });
+    const moved = await provider.check(app, {}, { ipamPoolId: poolId });
+    expect(moved.failures).toEqual([]);
+    expect(moved.inputs.cidr).not.toBe(planned.inputs.cidr);
+    expect(moved.inputs.planNote).toContain(`planned ${planned.inputs.cidr} earlier`);
+  });
+
+  test("configured planTtlSeconds sets how long a plan steers others", async () => {
+    const poolId = await corpPool();
+    provider.configure({ store: store.url, planTtlSeconds: 60 });
+    const app = urn("IpamPoolAllocation", "app");
+    const t = Date.now();
+    await provider.check(app, {}, { ipamPoolId: poolId });
+    const expiresAt = rows.reservations().get(app)!.expiresAt;
+    expect(expiresAt).toBeGreaterThanOrEqual(t + 60_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+});
+
 describe("IpamPool", () => {
   test("top-level and nested (by netmaskLength): planned in check, created as planned, diffed, read, imported, deleted", async () => {
     const corpUrn = urn("IpamPool", "corp");

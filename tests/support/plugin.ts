@@ -46,9 +46,9 @@ export class StoreFile {
     return (this.opened ??= new Database(this.file, { readonly: true, fileMustExist: true }));
   }
 
-  /** Every row of every table, sorted: equal dumps mean nothing at all changed. */
-  dump(): string {
-    const tables = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+  /** Every row of every table (but those named), sorted: equal dumps mean nothing at all changed. */
+  dump(except: string[] = []): string {
+    const tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((t) => !except.includes(t));
     return tables.map((t) => `## ${t}\n${(this.db.prepare(`SELECT * FROM "${t}"`).all() as unknown[]).map((r) => JSON.stringify(r)).sort().join("\n")}`).join("\n");
   }
 
