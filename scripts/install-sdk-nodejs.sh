@@ -11,5 +11,5 @@ tgz="$(bash "$ROOT/scripts/build-sdk-nodejs.sh")"
 dest="$ROOT/node_modules/@pulumi-ipam/ipam"
 rm -rf "$dest"
 mkdir -p "$dest"
-tar -xzf "$tgz" -C "$dest" --strip-components=1
+tar -xzmf "$tgz" -C "$dest" --strip-components=1  # -m: install time, not npm pack's fixed 1985 mtime
 echo "sdk/nodejs: installed $tgz into node_modules/@pulumi-ipam/ipam"

@@ -42,11 +42,17 @@ func main() {
 	stackName := flag.String("stack", "dev", "the stack")
 	expectNoChanges := flag.Bool("expect-no-changes", false, "fail if preview or up would change anything")
 	flag.Parse()
-	if flag.NArg() != 1 {
+	args := flag.Args()
+	if len(args) > 0 {
+		// Flags may also follow the command, as with the other runners.
+		_ = flag.CommandLine.Parse(args[1:])
+	}
+	if len(args) == 0 || flag.NArg() != 0 {
 		fmt.Fprintln(os.Stderr, "usage: ipam-go-inline [--dir DIR] [--stack NAME] [--expect-no-changes] preview|up|refresh|destroy")
 		os.Exit(2)
 	}
-	result, err := run(context.Background(), *dir, *stackName, flag.Arg(0), *expectNoChanges)
+	command := args[0]
+	result, err := run(context.Background(), *dir, *stackName, command, *expectNoChanges)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
