@@ -9,6 +9,6 @@ dest=node_modules/pulumi-ipam
 [ -d dist/provider ] || { echo "dist/provider missing: run tsc first" >&2; exit 1; }
 rm -rf "$dest"
 mkdir -p "$dest/dist"
-cp package.json "$dest/"
+cp package.json schema.json "$dest/"
 cp -R dist/provider "$dest/dist/"
 find "$dest/dist" -name '*.map' -delete

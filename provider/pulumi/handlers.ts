@@ -12,8 +12,11 @@ import * as pool from "./pool";
 
 export { configure } from "../runtime/context";
 
-/** Properties the faces add to a resource's inputs themselves: never the user's, so not in the schema. */
-export const INTERNAL = ["planKey", "planNonce", "requestedCidr", "requestedCidrs", "planNote"] as const;
+/**
+ * Properties the faces add to a resource's inputs themselves: never the user's, so not in the schema
+ * (__provider: the dynamic-provider host's serialized provider, in every dynamic resource's inputs).
+ */
+export const INTERNAL = ["planKey", "planNonce", "requestedCidr", "requestedCidrs", "planNote", "__provider"] as const;
 
 type Props = Record<string, any>;
 
