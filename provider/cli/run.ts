@@ -5,10 +5,12 @@
  * language host's module is not served there). With a full Pulumi install,
  * plain `pulumi preview` / `pulumi up` in the directory do the same.
  *
- *   pulumi-ipam run <dir> preview|up|refresh|destroy|cancel|outputs [--stack dev] [--json] [--expect-no-changes] [--skip-preview]
+ *   pulumi-ipam run <dir> preview|up|refresh|destroy|cancel|outputs [--stack dev] [--json] [--expect-no-changes] [--skip-preview] [--fast]
  *
  * `up` runs a preview and then the update, as `pulumi up` does (the
- * Automation API's up alone would skip the preview).
+ * Automation API's up alone would skip the preview). `up --fast` and
+ * `destroy --fast` save only the final checkpoint, when every resource is
+ * one of ours (fast.ts); `up --fast` always previews first, to know that.
  *
  * State: PULUMI_BACKEND_URL, else file://<dir>/.pulumi-ipam/state.
  * Secrets passphrase: PULUMI_CONFIG_PASSPHRASE (empty for the local demo).
@@ -16,21 +18,22 @@
 import * as auto from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { refusal, SKIP_CHECKPOINTS, stateResources, stepResources } from "./fast";
 
-export const USAGE = "usage: pulumi-ipam run <dir> preview|up|refresh|destroy|cancel|outputs [--stack NAME] [--json] [--expect-no-changes] [--skip-preview]";
+export const USAGE = "usage: pulumi-ipam run <dir> preview|up|refresh|destroy|cancel|outputs [--stack NAME] [--json] [--expect-no-changes] [--skip-preview] [--fast]";
 const COMMANDS = ["preview", "up", "refresh", "destroy", "cancel", "outputs"];
 
 /** Bad arguments: exit 2. */
 export class UsageError extends Error {}
 
-interface Args { dir: string; command: string; stack: string; json: boolean; expectNoChanges: boolean; skipPreview: boolean }
+interface Args { dir: string; command: string; stack: string; json: boolean; expectNoChanges: boolean; skipPreview: boolean; fast: boolean }
 
 function parse(argv: string[]): Args {
   const [dir, command, ...rest] = argv;
   if (!dir || !command || !COMMANDS.includes(command)) throw new UsageError(USAGE);
   const flag = (f: string) => rest.includes(f);
   const at = rest.indexOf("--stack");
-  return { dir: path.resolve(dir), command, stack: at >= 0 ? rest[at + 1] : "dev", json: flag("--json"), expectNoChanges: flag("--expect-no-changes"), skipPreview: flag("--skip-preview") };
+  return { dir: path.resolve(dir), command, stack: at >= 0 ? rest[at + 1] : "dev", json: flag("--json"), expectNoChanges: flag("--expect-no-changes"), skipPreview: flag("--skip-preview"), fast: flag("--fast") };
 }
 
 /**
@@ -135,19 +138,31 @@ export async function main(argv: string[]): Promise<number> {
       break;
     }
     case "up": {
-      if (!a.skipPreview) await stack.preview({ diff: true, color, onOutput, expectNoChanges: a.expectNoChanges });
+      const previewed: auto.EngineEvent[] = [];
+      if (!a.skipPreview || a.fast) await stack.preview({ diff: true, color, onOutput, onEvent: (e) => { previewed.push(e); }, expectNoChanges: a.expectNoChanges });
+      if (a.fast) fast(stack, refusal(stepResources(previewed), "the program registers"));
       const r = await stack.up({ diff: true, color, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ summary: r.summary.resourceChanges, outputs: plain(r.outputs) }, null, 2) + "\n");
       else summary("Allocated", events.filter((e) => e.resOutputsEvent).map((e) => ({ urn: e.resOutputsEvent!.metadata.urn, values: e.resOutputsEvent!.metadata.new?.outputs ?? {} })));
       break;
     }
     case "refresh": await stack.refresh({ color, onOutput, onEvent }); break;
-    case "destroy": await stack.destroy({ color, onOutput, onEvent }); break;
+    case "destroy": {
+      if (a.fast) fast(stack, refusal(stateResources(await stack.exportStack()), "the stack holds"));
+      await stack.destroy({ color, onOutput, onEvent });
+      break;
+    }
     case "cancel": await stack.cancel(); break;
     case "outputs": process.stdout.write(JSON.stringify(plain(await stack.outputs()), null, 2) + "\n"); break;
     default: throw new UsageError(USAGE);
   }
   return 0;
+}
+
+/** Fast mode for the next command, or the refusal (before anything changed). */
+function fast(stack: auto.Stack, refused: string | undefined): void {
+  if (refused) throw new RunError(refused);
+  stack.workspace.envVars[SKIP_CHECKPOINTS] = "true";
 }
 
 /** One line per IPAM resource: its name and the CIDRs (or address) it has. */
