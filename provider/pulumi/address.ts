@@ -68,7 +68,9 @@ export async function read(id: string, props: Props) {
   try {
     const a = await backend.getAddress(id);
     if (!a) return {};
-    return { id, props: defined({ ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags: a.tags }) };
+    // No tags stored and none in the state: leave tags out, or the next diff sees {} against none as a change.
+    const tags = props.tags !== undefined || Object.keys(a.tags ?? {}).length > 0 ? a.tags : undefined;
+    return { id, props: defined({ ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags }) };
   } catch (e) {
     if (notFound(e, "InvalidAllocationID.NotFound")) return {};
     throw e;

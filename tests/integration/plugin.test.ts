@@ -198,6 +198,24 @@ describe("the engine's other flows", () => {
     expect(rows.count("ipam_allocations")).toBe(1);
   });
 
+  test("after a refresh of unchanged resources, the next check and diff show no change", async () => {
+    const pu = urn("IpamPool", "corp");
+    const pool = await up(pu, CORP);
+    const resources: [string, Props][] = [
+      [pu, CORP],
+      [urn("IpamPool", "east"), { addressFamily: "ipv4", sourceIpamPoolId: pool.id, netmaskLength: 20 }],
+      [urn("IpamPoolAllocation", "app"), { ipamPoolId: pool.id }],
+      [urn("ElasticIp", "nat"), { ipamPoolId: pool.id }],
+    ];
+    for (const [u, news] of resources) {
+      const made = u === pu ? pool : await up(u, news);
+      const refreshed = await provider.read(made.id, u, made.outs, made.inputs);
+      const checked = await provider.check(u, refreshed.inputs, news);
+      expect(checked.failures).toEqual([]);
+      expect([u, await provider.diff(made.id, u, refreshed.props, checked.inputs)]).toEqual([u, expect.objectContaining({ changes: false, replaces: [] })]);
+    }
+  });
+
   test("refresh reports a description changed outside Pulumi in the properties and the inputs", async () => {
     const poolId = await corpPool();
     const app = urn("IpamPoolAllocation", "app");
@@ -355,7 +373,7 @@ describe("import (read with no properties) then check with the program's inputs 
    * and diff(read's properties, checked inputs).
    */
   async function imported(kind: Kind, id: string, news: Props) {
-    const u = urn(kind, `imported-${kind}`);
+    const u = urn(kind, `imported-${id}`);
     const read = await provider.read(id, u, {}, {});
     expect(read.id).toBe(id);
     expect(read.inputs).not.toHaveProperty("planKey");
@@ -366,7 +384,7 @@ describe("import (read with no properties) then check with the program's inputs 
     const diff = await provider.diff(id, u, read.props, checked.inputs);
     // Nothing planned, nothing to change.
     expect(rows.dump()).toBe(before);
-    return { read, checked, diff };
+    return { urn: u, read, checked, diff };
   }
 
   test("IpamPool, top-level and nested", async () => {
@@ -398,20 +416,25 @@ describe("import (read with no properties) then check with the program's inputs 
     expect(r.checked.inputs.cidr).toBe(a.cidr);
     expect(r.diff).toMatchObject({ changes: false, replaces: [] });
     // Destroying the imported resource releases the allocation.
-    await provider.delete(r.read.id, urn("IpamPoolAllocation", "imported-IpamPoolAllocation"), r.read.props);
+    await provider.delete(r.read.id, r.urn, r.read.props);
     expect(rows.allocation(a.ipamPoolAllocationId)).toBeUndefined();
   });
 
   test("ElasticIp", async () => {
     const pub = await up(urn("IpamPool", "public"), { addressFamily: "ipv4", cidrs: ["198.51.100.0/28"] });
     const outside = new Ipam(openStore(store.url));
-    await outside.allocateAddress({ ipamPoolId: pub.id });
+    const first = await outside.allocateAddress({ ipamPoolId: pub.id });
     const eip = await outside.allocateAddress({ ipamPoolId: pub.id, tags: { role: "nat" } });
     await outside.store.close();
     const r = await imported("ElasticIp", eip.allocationId, { ipamPoolId: pub.id, tags: { role: "nat" } });
     expect(r.read.inputs).toMatchObject({ ipamPoolId: pub.id, tags: { role: "nat" } });
     expect(r.checked.inputs.publicIp).toBe(eip.publicIp);
     expect(r.diff).toMatchObject({ changes: false, replaces: [] });
+    // One without tags: none in its inputs either.
+    const untagged = await imported("ElasticIp", first.allocationId, { ipamPoolId: pub.id });
+    expect(untagged.read.inputs).not.toHaveProperty("tags");
+    expect(untagged.checked.inputs.publicIp).toBe(first.publicIp);
+    expect(untagged.diff).toMatchObject({ changes: false, replaces: [] });
   });
 });
 
