@@ -11,6 +11,7 @@ const HELP = `pulumi-ipam: IP address management as infrastructure code
 commands:
   run <dir> preview|up|refresh|destroy|cancel|outputs   run a Pulumi program with the real Pulumi CLI
       [--stack NAME] [--json] [--expect-no-changes] [--skip-preview]
+  export terraform -o DIR [--stack NAME | --store URL]   the plan as Terraform (CDKTF) with every CIDR pinned
 
 Run 'pulumi-ipam <command> --help' for a command's options.`;
 
@@ -24,6 +25,7 @@ export function cli(argv: string[]): void {
     if (rest.includes("--help") || rest.includes("-h")) { process.stdout.write(`${RUN_USAGE}\n`); process.exit(0); }
     return runAndExit(rest);
   }
+  if (command === "export") return (require("./export") as typeof import("./export")).exportAndExit(rest); // loads CDKTF only for this command
   process.stderr.write(`InvalidParameterValue: unknown command ${JSON.stringify(command)}; run 'pulumi-ipam --help'\n`);
   process.exit(2);
 }
