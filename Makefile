@@ -10,7 +10,7 @@ NODE_BIN := $(shell bash scripts/install-node.sh)
 export PATH := $(NODE_BIN):$(CACHE)/pulumi-$(PULUMI_VERSION)/bin:$(PATH)
 export PULUMI_SKIP_UPDATE_CHECK := true
 
-.PHONY: install deps postgres pulumi pulumi-yaml aws-emulators tools build check plugin codegen sdks test test-unit bench quickstart demo clean
+.PHONY: install deps postgres pulumi pulumi-yaml aws-emulators tools build check plugin codegen sdks examples test test-unit bench quickstart demo clean
 
 # Everything the tests need. The main job (quickstart) needs only deps and pulumi.
 install: deps postgres tools
@@ -55,7 +55,7 @@ build: deps
 	@bash scripts/install-self.sh
 
 # Type-checks the tests, benchmarks and examples too (ts-jest does not).
-check: build
+check: build examples
 	npx tsc -p tsconfig.check.json
 
 # The provider plugin, packed as a plugin tarball and installed as a user would
@@ -70,6 +70,11 @@ codegen: deps
 # Builds each generated SDK as its users would, outside the tree (tsc + npm pack; pip install; go build).
 sdks: deps
 	bash scripts/build-sdks.sh
+
+# What examples/nodejs, examples/python and examples/go need to run here through their
+# languages' Automation API inline hosts (the generated SDKs, built and installed).
+examples: build
+	bash scripts/build-examples.sh
 
 test: install check plugin sdks
 	npx jest --ci
