@@ -64,15 +64,20 @@ export async function create(inputs: Props) {
 }
 
 export async function read(id: string, props: Props) {
-  const { backend } = context();
+  const { backend, planner } = context();
+  // Released outside Pulumi: a new resource of this name must not reuse its ClientToken (it would replay the released one).
+  const gone = async () => {
+    if (props.planKey && props.planNonce) await planner.forget(props.planKey, props.planNonce);
+    return {};
+  };
   try {
     const a = await backend.getAddress(id);
-    if (!a) return {};
+    if (!a) return gone();
     // No tags stored and none in the state: leave tags out, or the next diff sees {} against none as a change.
     const tags = props.tags !== undefined || Object.keys(a.tags ?? {}).length > 0 ? a.tags : undefined;
     return { id, props: defined({ ...props, ipamPoolId: a.ipamPoolId, publicIp: a.publicIp, allocationId: a.allocationId, ipamPoolAllocationId: a.ipamPoolAllocationId, tags }) };
   } catch (e) {
-    if (notFound(e, "InvalidAllocationID.NotFound")) return {};
+    if (notFound(e, "InvalidAllocationID.NotFound")) return gone();
     throw e;
   }
 }

@@ -332,6 +332,20 @@ describe("IpamPool", () => {
   });
 });
 
+describe("IpamPool gone outside Pulumi", () => {
+  test("read answers an empty id for a pool deleted outside Pulumi, and delete then succeeds", async () => {
+    const u = urn("IpamPool", "corp");
+    const pool = await up(u, CORP);
+    const outside = new Ipam(openStore(store.url));
+    await outside.deletePool({ ipamPoolId: pool.id });
+    await outside.store.close();
+    expect(await provider.read(pool.id, u, pool.outs, pool.inputs)).toEqual({ id: "", props: {}, inputs: {} });
+    expect(rows.reservations().has(u)).toBe(false);
+    await provider.delete(pool.id, u, pool.outs);
+    expect(rows.count("ipam_pools")).toBe(0);
+  });
+});
+
 describe("ElasticIp", () => {
   test("check plans the lowest free address, create takes it, tags update in place, read, delete releases", async () => {
     const pub = await up(urn("IpamPool", "public"), { addressFamily: "ipv4", cidrs: ["198.51.100.0/28"] });
@@ -359,10 +373,40 @@ describe("ElasticIp", () => {
     expect(read.id).toBe(nat.id);
     expect(read.props).toEqual(updated.outs);
 
+    // Another pool is a replacement.
+    const other = await up(urn("IpamPool", "other"), { addressFamily: "ipv4", cidrs: ["203.0.113.0/28"] });
+    const moved = await provider.check(natUrn, tagged.inputs, { ipamPoolId: other.id, tags: { team: "net" } });
+    expect(moved.inputs.publicIp).toBe("203.0.113.0");
+    expect((await provider.diff(nat.id, natUrn, updated.outs, moved.inputs)).replaces).toEqual(expect.arrayContaining(["ipamPoolId", "publicIp"]));
+
     await provider.delete(nat.id, natUrn, updated.outs);
     expect(rows.count("ipam_addresses")).toBe(0);
     expect(await provider.read(nat.id, natUrn, updated.outs, tagged.inputs)).toMatchObject({ id: "" });
+    // What remains is the plan of the move, never applied (its check replaced the held reservation).
+    expect(rows.reservations().get(natUrn)).toMatchObject({ cidrs: ["203.0.113.0/32"] });
+    await provider.delete(pub.id, urn("IpamPool", "public"), pub.outs);
+    await provider.delete(other.id, urn("IpamPool", "other"), other.outs);
+    for (const t of ["ipam_pools", "ipam_allocations", "ipam_addresses"] as const) expect([t, rows.count(t)]).toEqual([t, 0]);
+  });
+
+  test("read after a release outside Pulumi answers an empty id", async () => {
+    const pub = await up(urn("IpamPool", "public"), { addressFamily: "ipv4", cidrs: ["198.51.100.0/28"] });
+    const natUrn = urn("ElasticIp", "nat");
+    const nat = await up(natUrn, { ipamPoolId: pub.id });
+    const outside = new Ipam(openStore(store.url));
+    await outside.releaseAddress({ allocationId: nat.id });
+    await outside.store.close();
+    expect(await provider.read(nat.id, natUrn, nat.outs, nat.inputs)).toEqual({ id: "", props: {}, inputs: {} });
+    // Refresh forgot the plan: the resource's next incarnation gets a new ClientToken.
     expect(rows.reservations().has(natUrn)).toBe(false);
+    // Refresh dropped it from the state; the next up makes it again: a live address, not the released one's record replayed.
+    const again = await up(natUrn, { ipamPoolId: pub.id });
+    expect(again.id).not.toBe(nat.id);
+    expect(rows.count("ipam_addresses")).toBe(1);
+    expect(await provider.read(again.id, natUrn, again.outs, again.inputs)).toMatchObject({ id: again.id, props: { publicIp: again.outs.publicIp } });
+    // Deleting what is already gone succeeds (a destroy from a state that still had it).
+    await provider.delete(nat.id, natUrn, nat.outs);
+    expect(rows.count("ipam_addresses")).toBe(1);
   });
 });
 
