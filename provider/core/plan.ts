@@ -144,6 +144,7 @@ export class Planner {
 
   async commitAllocation(key: string, req: AllocateInput, plan: Plan): Promise<AllocationInfo> {
     key = checkPlanKey(key);
+    req = readInput(req, "allocate", ALLOCATE);
     plan = readInput(plan, "plan", PLAN);
     return this.commit(key, plan, (tx) => this.ipam.allocate(committedAllocation(req, plan.cidrs, plan.clientToken), tx));
   }
@@ -164,6 +165,7 @@ export class Planner {
 
   async commitAddress(key: string, req: AddressRequest, plan: Plan): Promise<AddressInfo> {
     key = checkPlanKey(key);
+    req = readInput(req, "allocateAddress", PLAN_ADDRESS);
     plan = readInput(plan, "plan", PLAN);
     return this.commit(key, plan, (tx) => this.ipam.allocateAddress(committedAddress(req, plan.cidrs, plan.clientToken), tx));
   }
@@ -253,6 +255,7 @@ export class Planner {
 
   async commitPool(key: string, spec: CreatePoolInput, plan: Plan): Promise<PoolInfo> {
     key = checkPlanKey(key);
+    spec = readInput(spec, "createPool", CREATE_POOL);
     plan = readInput(plan, "plan", PLAN);
     return this.commit(key, plan, (tx) => this.ipam.createPool(committedPool(spec, plan.cidrs, plan.ipamPoolId, plan.clientToken), tx));
   }
