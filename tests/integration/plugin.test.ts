@@ -163,6 +163,9 @@ describe("IpamPoolAllocation", () => {
     expect(await provider.read(gone.id, app, gone.outs, gone.inputs)).toEqual({ id: "", props: {}, inputs: {} });
     // Refresh forgot the plan: the resource's next incarnation gets a new ClientToken.
     expect(rows.reservations().has(app)).toBe(false);
+    const again = await up(app, { ipamPoolId: poolId, netmaskLength: 24 });
+    expect(again.id).not.toBe(gone.id);
+    expect(rows.allocation(again.id)?.cidr).toBe(again.outs.cidr);
 
     const db = urn("IpamPoolAllocation", "db");
     const kept = await up(db, { ipamPoolId: poolId, netmaskLength: 24 });
@@ -343,6 +346,10 @@ describe("IpamPool gone outside Pulumi", () => {
     expect(rows.reservations().has(u)).toBe(false);
     await provider.delete(pool.id, u, pool.outs);
     expect(rows.count("ipam_pools")).toBe(0);
+    // Refresh dropped it; the next up makes a new pool, not the deleted one's record replayed.
+    const again = await up(u, CORP);
+    expect(again.id).not.toBe(pool.id);
+    expect(rows.count("ipam_pools")).toBe(1);
   });
 });
 
