@@ -13,7 +13,7 @@ import type * as plugproto from "@pulumi/pulumi/proto/plugin_pb";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { serveProvider } from "../../provider/plugin/server";
-import { freshStore, isolateEnv, StoreFile, urn } from "../support/plugin";
+import { freshStore, isolateEnv, removeFreshStores, StoreFile, urn } from "../support/plugin";
 
 type Props = Record<string, any>;
 const SCHEMA = path.join(__dirname, "../../schema.json");
@@ -56,6 +56,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
   process.chdir(cwd);
   restoreEnv();
+  removeFreshStores();
 });
 
 async function configure(args: Props, variables: Record<string, string> = {}): Promise<provproto.ConfigureResponse> {

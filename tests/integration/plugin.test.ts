@@ -9,7 +9,7 @@ import { Ipam } from "../../provider/core/ipam";
 import { provider } from "../../provider/plugin/provider";
 import { UNKNOWN } from "../../provider/runtime/context";
 import { openStore } from "../../provider/stores";
-import { freshStore, isolateEnv, Kind, StoreFile, urn } from "../support/plugin";
+import { freshStore, isolateEnv, removeFreshStores, Kind, StoreFile, urn } from "../support/plugin";
 
 type Props = Record<string, any>;
 
@@ -26,6 +26,7 @@ beforeAll(() => {
 afterAll(() => {
   process.chdir(cwd);
   restoreEnv();
+  removeFreshStores();
 });
 
 beforeEach(() => {

@@ -18,11 +18,19 @@ export type Kind = "IpamPool" | "IpamPoolAllocation" | "ElasticIp";
 /** A resource's URN in stack dev of project proj, as the engine sends it with every call. */
 export const urn = (kind: Kind, name: string) => `urn:pulumi:dev::proj::ipam:index:${kind}::${name}`;
 
-/** A new, empty SQLite store file (not yet created: the store makes it when opened). */
+const made: string[] = [];
+
+/** A new, empty SQLite store file (not yet created: the store makes it when opened), in a directory of its own. */
 export function freshStore(): { url: string; file: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipam-plugin-"));
+  made.push(dir);
   const file = path.join(dir, "ipam.db");
   return { url: `sqlite:${file}`, file, dir };
+}
+
+/** Removes every directory freshStore() made in this test file. */
+export function removeFreshStores(): void {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** Unsets every PULUMI_IPAM_* and PULUMI_CONFIG variable (they override Configure); returns a function restoring them. */
