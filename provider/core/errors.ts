@@ -17,6 +17,8 @@ export type IpamErrorCode =
   | "IllegalParam.Cidr"
   | "IllegalParam.CidrMask"
   | "QuotaExceeded.IpamPoolQuotaDepth"
+  // Seed 003: a nested pool's ipamScopeId is not its source's scope.
+  | "Mismatch.IpamScopeAndSourceIpamPool"
   | "DependencyViolation"
   | "DryRunOperation"
   // Retryable: another process held the SQLite store's write lock past busyTimeoutMs.

@@ -13,7 +13,10 @@ import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, Rese
 type R<T> = T | Promise<T>;
 
 export interface StoreTx {
-  /** Locks the named pools until the transaction ends (no-op where the whole store is locked). */
+  /**
+   * Locks the named pools until the transaction ends (no-op where the whole store is locked). An id that
+   * starts with ipam-scope- names a scope (core/scopes.ts), which has no row: its lock is the store's own.
+   */
   lockPools(ids: string[]): R<void>;
 
   getPool(id: string): R<PoolRecord | undefined>;
