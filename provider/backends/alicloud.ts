@@ -335,8 +335,20 @@ export function alicloudBackend(settings: BackendSettings, tuning: Partial<Alicl
     }
   }
 
+  /** Every pool of the IPAM region (all pages), with its CIDRs. */
+  async function listPools(): Promise<PoolInfo[]> {
+    const out: PoolInfo[] = [];
+    for (const row of await listAll("ListIpamPools", "IpamPools", {})) {
+      if (!row.IpamPoolId || gone(row.Status)) continue;
+      poolRegions.set(row.IpamPoolId, row.PoolRegionId || region!);
+      out.push(toPoolInfo(row, await poolCidrs(row.IpamPoolId)));
+    }
+    return out;
+  }
+
   return {
     kind: "alicloud",
+    listPools,
 
     async createPool(spec: CreatePoolInput & { cidrs: string[]; clientToken: string }): Promise<PoolInfo> {
       // The resource's ipamScopeId, else a nested pool's source's scope (Mismatch.IpamScopeAndSourceIpamPool otherwise), else ipam:scopeId.

@@ -30,7 +30,7 @@ import { Caller, isRetriable, type CallOptions } from "./aws/call";
 import {
   addressInfo, allocationInfo, derivedToken, fromTagList, holdsSpace, POOL_TAG, poolInfo, scopeFromArn, TOKEN_TAG, toTagList,
 } from "./aws/convert";
-import { describePool, poolCidrs, provision, waitCidrs, waitDeleted, waitPool, type Ec2 } from "./aws/pools";
+import { describePool, listAllPools, poolCidrs, provision, waitCidrs, waitDeleted, waitPool, type Ec2 } from "./aws/pools";
 import type { Backend, BackendSettings } from "./backend";
 
 export interface AwsBackendOptions extends CallOptions {
@@ -117,6 +117,15 @@ class AwsBackend implements Backend {
     const p = await describePool(this.api, ipamPoolId);
     if (!p || p.State?.startsWith("delete")) return undefined;
     return poolInfo(p, await poolCidrs(this.api, ipamPoolId));
+  }
+
+  async listPools(): Promise<PoolInfo[]> {
+    const out: PoolInfo[] = [];
+    for (const p of await listAllPools(this.api)) {
+      if (!p.IpamPoolId || p.State?.startsWith("delete")) continue;
+      out.push(poolInfo(p, await poolCidrs(this.api, p.IpamPoolId)));
+    }
+    return out;
   }
 
   async updatePool(input: UpdatePoolInput): Promise<PoolInfo> {

@@ -26,6 +26,8 @@ export interface Backend {
   /** Creates a pool and provisions `cidrs` (for a nested pool, carved from its source), waiting until usable. */
   createPool(spec: CreatePoolInput & { cidrs: string[]; clientToken: string }): Promise<PoolInfo>;
   getPool(ipamPoolId: string): Promise<PoolInfo | undefined>;
+  /** Every pool the backend holds (all pages; a cloud's in its region): what the command line tool reads. */
+  listPools?(): Promise<PoolInfo[]>;
   updatePool(input: UpdatePoolInput): Promise<PoolInfo>;
   provisionPoolCidr(ipamPoolId: string, cidr: string): Promise<void>;
   /** Deprovisions and deletes; DependencyViolation while allocations or children remain. */

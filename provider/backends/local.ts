@@ -13,6 +13,7 @@ export function localBackend(ipam: Ipam): Backend & { ipam: Ipam } {
     ipam,
     createPool: (spec) => ipam.createPool(spec),
     getPool: (id) => orUndefined(ipam.getPool(id), "InvalidIpamPoolId.NotFound"),
+    listPools: () => ipam.listPools(),
     updatePool: (input) => ipam.updatePool(input),
     provisionPoolCidr: async (id, cidr) => { await ipam.provisionPoolCidr({ ipamPoolId: id, cidr }); },
     deletePool: (id) => ipam.deletePool({ ipamPoolId: id }),

@@ -1,33 +1,68 @@
 #!/usr/bin/env node
 /**
- * `pulumi-ipam`, the package's command line tool (npx pulumi-ipam ...).
- * Today it runs Pulumi programs (`run`); each command is a thin adapter over
- * the shared wiring, parsing its own arguments.
+ * `pulumi-ipam`, the package's command line tool (npx pulumi-ipam ...): a
+ * table of commands, each a thin adapter that parses its own arguments,
+ * gathers data and writes what a renderer (provider/render) made of it.
+ * Every command but `run` only reads.
  */
+import type { Command } from "./command";
+import { free } from "./free";
+import { map } from "./map";
+import { pools } from "./pools";
+import { report } from "./report";
 import { runAndExit, USAGE as RUN_USAGE } from "./run";
+import { show } from "./show";
+import { usage } from "./usage";
 
-const HELP = `pulumi-ipam: IP address management as infrastructure code
+const run: Command = {
+  summary: "run a Pulumi program with the real Pulumi CLI: run <dir> preview|up|refresh|destroy|cancel|outputs",
+  main(argv) {
+    if (argv.includes("--help") || argv.includes("-h")) { process.stdout.write(`${RUN_USAGE}\n`); return Promise.resolve(0); }
+    runAndExit(argv);
+  },
+};
+
+/** The commands, by name. Adding one is one line here. */
+export const COMMANDS: Record<string, Command> = {
+  run,
+  pools,
+  free,
+  show,
+  usage,
+  map,
+  report,
+};
+
+function help(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `pulumi-ipam: IP address management as infrastructure code
 
 commands:
-  run <dir> preview|up|refresh|destroy|cancel|outputs   run a Pulumi program with the real Pulumi CLI
-      [--stack NAME] [--json] [--expect-no-changes] [--skip-preview]
-  export terraform -o DIR [--stack NAME | --store URL]   the plan as Terraform (CDKTF) with every CIDR pinned
+${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`).join("\n")}
 
 Run 'pulumi-ipam <command> --help' for a command's options.`;
+}
+
+/** Exits once what was written has reached stdout (a pipe may still be draining). */
+function exit(code: number): void {
+  process.stdout.write("", () => process.exit(code));
+}
 
 export function cli(argv: string[]): void {
+  // A reader that stops early (| head) is not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); else throw e; });
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(`${HELP}\n`);
-    process.exit(command ? 0 : 2);
+    process.stdout.write(`${help()}\n`);
+    return exit(command ? 0 : 2);
   }
-  if (command === "run") {
-    if (rest.includes("--help") || rest.includes("-h")) { process.stdout.write(`${RUN_USAGE}\n`); process.exit(0); }
-    return runAndExit(rest);
+  const c = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!c) {
+    process.stderr.write(`InvalidParameterValue: unknown command ${JSON.stringify(command)}; run 'pulumi-ipam --help'\n`);
+    return exit(2);
   }
-  if (command === "export") return (require("./export") as typeof import("./export")).exportAndExit(rest); // loads CDKTF only for this command
-  process.stderr.write(`InvalidParameterValue: unknown command ${JSON.stringify(command)}; run 'pulumi-ipam --help'\n`);
-  process.exit(2);
+  const done = c.main(rest);
+  if (done) done.then(exit, (e) => { process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`); exit(1); });
 }
 
 if (require.main === module) cli(process.argv.slice(2));

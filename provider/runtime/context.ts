@@ -39,22 +39,27 @@ function backendSettings(): BackendSettings & { kind: BackendKind } {
   return { kind: s.backend ?? "local", region: s.region, endpoint: s.endpoint, scopeId: s.scopeId };
 }
 
-function openBackend(b: BackendSettings & { kind: BackendKind }, ipam: Ipam): Backend {
+/** The backend of the given kind (the command line tool opens one from its own flags too). */
+export function openBackend(b: BackendSettings & { kind: BackendKind }, ipam: Ipam): Backend {
   // Loaded on demand: a local stack never loads a cloud SDK.
   if (b.kind === "aws") return (require("../backends/aws") as typeof import("../backends/aws")).awsBackend(b);
   if (b.kind === "alicloud") return (require("../backends/alicloud") as typeof import("../backends/alicloud")).alicloudBackend(b);
   return localBackend(ipam);
 }
 
+/** Where the local store is when ipam:store is not set: .pulumi-ipam/ipam.db in the project's directory. Names it only. */
+export const defaultStorePath = (projectDir: string) => path.join(projectDir, ".pulumi-ipam", "ipam.db");
+
 export function storeUrl(): string {
   const { store } = current();
   if (store) return store;
-  const dir = path.join(process.cwd(), ".pulumi-ipam");
+  const file = defaultStorePath(process.cwd());
+  const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   // Keep the local store out of the user's repository.
   const ignore = path.join(dir, ".gitignore");
   if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, "*\n");
-  return `sqlite:${path.join(dir, "ipam.db")}`;
+  return `sqlite:${file}`;
 }
 
 /**

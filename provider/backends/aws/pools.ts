@@ -22,6 +22,19 @@ export async function describePool({ client, call }: Ec2, ipamPoolId: string): P
   }
 }
 
+/** Every pool EC2 lists in the region (all pages), in any state. */
+export async function listAllPools({ client, call }: Ec2): Promise<IpamPool[]> {
+  const all: IpamPool[] = [];
+  let next: string | undefined;
+  do {
+    const token = next;
+    const out = await call.send("DescribeIpamPools", () => client.send(new DescribeIpamPoolsCommand({ NextToken: token })));
+    all.push(...(out.IpamPools ?? []));
+    next = out.NextToken || undefined;
+  } while (next);
+  return all;
+}
+
 /** Every CIDR of the pool in any state (all pages). */
 export async function poolCidrs({ client, call }: Ec2, ipamPoolId: string): Promise<IpamPoolCidr[]> {
   const all: IpamPoolCidr[] = [];
