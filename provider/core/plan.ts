@@ -118,7 +118,14 @@ function planOptions(opts: unknown): PlanOptions {
 export class Planner {
   private readonly virtual = new Map<string, { shape: string; ipam: Ipam; applied: Map<string, string> }>();
 
-  constructor(readonly ipam: Ipam, private readonly scratch: () => Store, private readonly remote?: RemotePools) {}
+  /**
+   * `defaultScopeId`: the scope of top-level pools planned without ipamScopeId. On a cloud backend, the
+   * ipam:scopeId its pools go in, so that plans naming that scope and plans naming none are checked together.
+   */
+  constructor(
+    readonly ipam: Ipam, private readonly scratch: () => Store, private readonly remote?: RemotePools,
+    private readonly defaultScopeId: string = DEFAULT_SCOPE_ID,
+  ) {}
 
   private get store(): Store { return this.ipam.store; }
 
@@ -196,7 +203,7 @@ export class Planner {
       const holdsOf = async () => (holds ??= source ? await tx.listReservationHolds(source) : []);
       let scope: string | undefined;
       if (!source) {
-        scope = checkScopeId(spec.ipamScopeId) ?? DEFAULT_SCOPE_ID;
+        scope = checkScopeId(spec.ipamScopeId) ?? this.defaultScopeId;
         // As createPool does: one planner at a time checks a scope's top-level CIDRs.
         await tx.lockPools([scope]);
         cidrs = spec.cidrs ?? [];

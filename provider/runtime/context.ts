@@ -80,7 +80,9 @@ export function context(): { ipam: Ipam; planner: Planner; backend: Backend; str
         return info && { info, used: (await backend.listAllocations(id)).map((a) => a.cidr) };
       },
     };
-    opened = { key, ipam, backend, planner: new Planner(ipam, () => new MemoryStore(), remote) };
+    // A cloud backend's top-level pools without ipamScopeId go in ipam:scopeId: plan them in that scope.
+    const planner = new Planner(ipam, () => new MemoryStore(), remote, (remote && b.scopeId) || undefined);
+    opened = { key, ipam, backend, planner };
   }
   return {
     ipam: opened.ipam, planner: opened.planner, backend: opened.backend,

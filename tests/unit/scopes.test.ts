@@ -240,6 +240,14 @@ describe.each(BACKENDS)("scopes on $name", (backend) => {
         .toBe("Mismatch.IpamScopeAndSourceIpamPool");
     });
 
+    test("a planner's default scope (a cloud backend's ipam:scopeId) is where plans naming no scope go", async () => {
+      const p = new Planner(h.ipam, () => new MemoryStore(), undefined, B);
+      const top = await p.planPool("p/dev/IpamPool/a", v4(["10.0.0.0/8"]));
+      expect(await codeOf(p.planPool("p/dev/IpamPool/b", v4(["10.0.0.0/8"], { ipamScopeId: B })))).toBe(CONFLICT);
+      expect((await p.planPool("p/dev/IpamPool/c", v4(["10.0.0.0/8"], { ipamScopeId: DEFAULT_SCOPE_ID }))).cidrs).toEqual(["10.0.0.0/8"]);
+      await p.planPool("p/dev/IpamPool/child", { addressFamily: "ipv4", sourceIpamPoolId: top.ipamPoolId, netmaskLength: 16, ipamScopeId: B });
+    });
+
     test("a bad ipamScopeId fails at plan time with the code createPool gives", async () => {
       expect(await codeOf(planner().planPool("p/dev/IpamPool/a", v4(["10.0.0.0/8"], { ipamScopeId: "default" })))).toBe("InvalidParameterValue");
     });
