@@ -15,7 +15,7 @@ import { IpamError } from "../core/errors";
 import { quote } from "../core/quote";
 import { CONFIG_KEYS, envName, parseSettings } from "../runtime/config";
 
-export const USAGE = `usage: pulumi-ipam export terraform -o DIR [--stack NAME] [--store URL] [--project DIR]
+export const USAGE = `usage: pulumi-ipam export terraform -o DIR [--stack NAME] [--store URL] [--cwd DIR]
        [--backend local|aws] [--region REGION] [--endpoint URL] [--scope-id ipam-scope-...]
 
 Writes DIR/cdk.tf.json: aws_vpc_ipam_pool per pool, aws_vpc_ipam_pool_cidr per provisioned CIDR,
@@ -25,7 +25,7 @@ import blocks for what exists. The IPAM scope is a variable; the region is the p
 
   --stack NAME     only that stack's resources; reads ipam:* from Pulumi.NAME.yaml too
   --store URL      sqlite:<path> or postgres://... (default: PROJECT/.pulumi-ipam/ipam.db)
-  --project DIR    the Pulumi project whose config and store to read (default: .)
+  --cwd DIR        the Pulumi project whose config and store to read (default: the current directory)
   -o, --out DIR    where cdk.tf.json goes (created if missing)`;
 
 /** Bad arguments or input: one line with the code, exit 2. */
@@ -50,7 +50,7 @@ function parse(argv: string[]): Args {
     };
     if (f === "-o" || f === "--out") a.out = value();
     else if (f === "--stack") a.stack = value();
-    else if (f === "--project") a.project = value();
+    else if (f === "--cwd") a.project = value();
     else if (FLAGS[f]) a.flags[FLAGS[f]] = value();
     else throw bad(`unknown option ${quote(f)}; run 'pulumi-ipam export --help'`);
   }
@@ -89,7 +89,7 @@ export function ipamConfig(file: string): Record<string, string> {
 export async function exportTerraform(argv: string[]): Promise<string> {
   const a = parse(argv);
   const project = path.resolve(a.project);
-  if (a.project !== "." && !fs.existsSync(project)) throw bad(`--project ${quote(a.project)} does not exist`);
+  if (!fs.existsSync(project) || !fs.statSync(project).isDirectory()) throw bad(`--cwd ${quote(a.project)} is not a directory`);
   // Flags win over the environment, which wins over the project's config (as the resources read it).
   for (const [k, v] of Object.entries(a.flags)) process.env[envName(k as (typeof CONFIG_KEYS)[number])] = v;
   const config = { ...ipamConfig(path.join(project, "Pulumi.yaml")), ...(a.stack ? ipamConfig(path.join(project, `Pulumi.${a.stack}.yaml`)) : {}) };
@@ -101,7 +101,7 @@ export async function exportTerraform(argv: string[]): Promise<string> {
   if (url.startsWith("sqlite:")) {
     const file = url.slice("sqlite:".length).split("?")[0];
     if (!fs.existsSync(file)) {
-      throw bad(`no store at ${file}: run a preview or up of the project first, or give --store URL${settings.store ? "" : " or --project DIR"}`);
+      throw bad(`no store at ${file}: run a preview or up of the project first, or give --store URL${settings.store ? "" : ", --cwd DIR or --stack NAME"}`);
     }
   }
   process.env[envName("store")] = url;
@@ -128,13 +128,27 @@ export async function exportTerraform(argv: string[]): Promise<string> {
   }
 }
 
-/** Runs and exits: 0; 2 for bad arguments or input (one line); 1 for anything else. */
-export function exportAndExit(argv: string[]): void {
-  if (argv.includes("--help") || argv.includes("-h")) { process.stdout.write(`${USAGE}\n`); process.exit(0); }
-  exportTerraform(argv).then(() => process.exit(0), (e) => {
+/** Exit codes: 0 written; 2 bad arguments or input (one line with the code); 1 anything else (a store or cloud API down). */
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) { process.stdout.write(`${USAGE}\n`); return 0; }
+  try {
+    await exportTerraform(argv);
+    return 0;
+  } catch (e) {
     const { MissingPackages } = require("../export/terraform/load") as typeof import("../export/terraform/load");
     const input = e instanceof MissingPackages || (e instanceof IpamError && /^(InvalidParameter|Invalid.*NotFound)/.test(e.code));
     process.stderr.write(`${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`);
-    process.exit(input ? 2 : 1);
-  });
+    return input ? 2 : 1;
+  }
+}
+
+/** Its entry in main.ts's table of commands. */
+export const exportCommand = {
+  summary: "export terraform -o DIR: the plan as a Terraform configuration (CDKTF), every CIDR pinned, import blocks for what exists",
+  main,
+};
+
+/** Runs and exits with main's code: for a dispatcher that does not take exit codes. */
+export function exportAndExit(argv: string[]): void {
+  main(argv).then((code) => process.exit(code));
 }

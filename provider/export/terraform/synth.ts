@@ -45,10 +45,11 @@ const nonEmpty = (t: Record<string, string> | undefined) => (t && Object.keys(t)
 
 /** Builds the stack in `app`; returns it. Separate from writing so tests can inspect the constructs too. */
 export function buildStack(cdk: Cdk, scope: Construct, plan: ExportPlan): TerraformStack {
-  const { TerraformStack, TerraformVariable, LocalBackend } = cdk.cdktf;
+  const { TerraformStack, TerraformVariable } = cdk.cdktf;
   const stack = new TerraformStack(scope, STACK_NAME);
-  // Where state lives is the team's choice; a relative local file until they add theirs (never this machine's path).
-  new LocalBackend(stack, { path: "terraform.tfstate" });
+  // Where state lives is the team's choice (a backend.tf of theirs; Terraform allows one backend block):
+  // no backend, rather than CDKTF's default local one at this machine's absolute path.
+  stack.addOverride("terraform.backend", undefined);
   const names = new Names();
   const cid = (type: string, name: string) => `${type}.${name}`;
   const make = <T extends TerraformResource>(type: string, raw: string, build: (id: string) => T): T => {
