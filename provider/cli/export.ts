@@ -115,7 +115,9 @@ export async function exportTerraform(argv: string[]): Promise<string> {
   setSettings(config);
   const { ipam, backend } = context();
   try {
-    const plan = await readPlan(ipam, backend, { stack: a.stack, backendKind: backend.kind, region: settings.region, scopeId: settings.scopeId });
+    // On AWS the region the backend used: ipam:region, else the SDK's own (AWS_REGION).
+    const region = settings.region ?? (backend.kind === "aws" ? process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined : undefined);
+    const plan = await readPlan(ipam, backend, { stack: a.stack, backendKind: backend.kind, region, scopeId: settings.scopeId });
     for (const n of plan.notes) process.stderr.write(`warning: ${n}\n`);
     const file = synthesize(cdk, plan, path.resolve(a.out));
     const count = (s: string) => (n: number) => `${n} ${s}${n === 1 ? "" : "s"}`;
