@@ -6,6 +6,7 @@
  * Every command but `run` only reads.
  */
 import type { Command } from "./command";
+import { exportCommand } from "./export";
 import { free } from "./free";
 import { map } from "./map";
 import { pools } from "./pools";
@@ -31,6 +32,7 @@ export const COMMANDS: Record<string, Command> = {
   usage,
   map,
   report,
+  export: exportCommand,
 };
 
 function help(): string {
