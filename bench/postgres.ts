@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   emit({
     ...m, firstCidr: first, lastCidr: last, prefill, prefillSeconds,
     prefillMethod: prefill ? "memory Ipam, records copied through PostgresStore's StoreTx in one transaction, checked" : "none",
-    store: "PostgresStore (node-postgres, pool max 4), one allocate() per transaction",
+    store: "PostgresStore (node-postgres, bound parameters pipelined per round trip, pool max 4), one allocate() per transaction",
   });
 }
 

@@ -37,8 +37,17 @@ function recordQueries(store: PostgresStore): { sent: Sent[]; rounds: () => numb
       if (outstanding === 0) round++;
       outstanding++;
       sent.push({ text: typeof q === "string" ? q : q.text, values: (typeof q === "string" ? (args[1] as unknown[]) : q.values) ?? [], round });
+      // Counted down on either outcome, whether the caller passed a callback (the store does) or awaits a promise.
+      const cb = args.findIndex((a) => typeof a === "function");
+      if (cb >= 0) {
+        const done = args[cb] as (...a: unknown[]) => void;
+        args[cb] = (...a: unknown[]) => {
+          outstanding--;
+          done(...a);
+        };
+        return original(...args);
+      }
       const p = original(...args);
-      // Counted down on either outcome; the store awaits the original promise.
       p.then(() => outstanding--, () => outstanding--);
       return p;
     };
