@@ -23,7 +23,7 @@ const POOLS = ["corp", "corp-us-east-1", "corp-eu-west-1", "corp-v6", "public"];
 function npxExport(p: Project, out: string): { stdout: string; stderr: string; json: TfJson } {
   fs.rmSync(out, { recursive: true, force: true });
   const r = spawnSync("npx", ["--no-install", "pulumi-ipam", "export", "terraform", "--cwd", p.dir, "-o", out], { cwd: ROOT, env: p.env, encoding: "utf8", timeout: 120_000 });
-  if (r.status !== 0) throw new Error(failure("npx pulumi-ipam export terraform", r));
+  if (r.status !== 0) throw new Error(failure("npx pulumi-ipam export terraform", { code: r.status, stdout: r.stdout, stderr: r.stderr }));
   return { stdout: r.stdout, stderr: r.stderr, json: JSON.parse(fs.readFileSync(path.join(out, "cdk.tf.json"), "utf8")) as TfJson };
 }
 

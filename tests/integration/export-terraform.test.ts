@@ -163,6 +163,9 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipam-export-"));
     file = path.join(dir, "ipam.db");
+    // dir is also a Pulumi project with three stacks (--stack reads Pulumi.<stack>.yaml, which must exist).
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: ipam-local-quickstart\nruntime: nodejs\n");
+    for (const stack of ["dev", "prod", "staging"]) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "encryptionsalt: v1:c2FsdA==:v1:abc\n");
     const s = open();
     planned = await preview(s.planner, "dev");
     await s.store.close();
@@ -246,7 +249,7 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
     const all = exportTerraform(store());
     expect(all.code).toBe(0);
     expect(resources(all.json!, "aws_vpc_ipam_pool_cidr_allocation")[outside.ipamPoolAllocationId]).toMatchObject({ cidr: outside.cidr, description: "by hand" });
-    const dev = exportTerraform([...store(), "--stack", "dev"]);
+    const dev = exportTerraform([...store(), "--stack", "dev"], { cwd: dir });
     expect(dev.code).toBe(0);
     expect(dev.json!.resource).toEqual(planExport.resource);
   });
@@ -257,7 +260,7 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
       ? { ...x, spec: () => ({ addressFamily: "ipv6", cidrs: ["fd00:20::/48"], allocationDefaultNetmaskLength: 56 }) } : x));
     const prod = await preview(s.planner, "prod", prodSteps);
     await s.store.close();
-    const only = exportTerraform([...store(), "--stack", "prod"]);
+    const only = exportTerraform([...store(), "--stack", "prod"], { cwd: dir });
     expect(only.code).toBe(0);
     expect(Object.keys(resources(only.json!, "aws_vpc_ipam_pool"))).toEqual(["corp-v6"]);
     expect(resources(only.json!, "aws_vpc_ipam_pool_cidr_allocation")).toEqual({
@@ -272,11 +275,12 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
 
   test("bad input is one line with its code and exit 2: no store, unknown stack, bad options", () => {
     const cases: [string[], RegExp][] = [
-      [["--store", `sqlite:${path.join(dir, "missing.db")}`], /^InvalidParameterValue: no store at .*missing\.db/],
-      [["--cwd", dir], /^InvalidParameterValue: no store at .*\.pulumi-ipam\/ipam\.db/],
+      [["--store", `sqlite:${path.join(dir, "missing.db")}`], /^InvalidParameterValue: store "sqlite:.*missing\.db" does not exist/],
+      [["--cwd", dir], /^InvalidParameterValue: store "sqlite:.*\.pulumi-ipam\/ipam\.db" does not exist/],
       [[...store(), "--stack", "staging"], /^InvalidParameterValue: the store holds no plan of stack "staging"; its stacks are dev, prod\.$/],
-      [[...store(), "--colour"], /^InvalidParameterValue: unknown option "--colour"/],
-      [[...store(), "--backend", "alicloud"], /^InvalidParameterValue: export terraform writes AWS resources/],
+      [[...store(), "--stack", "qa"], /^InvalidParameterValue: --stack "qa": .*Pulumi\.qa\.yaml does not exist/],
+      [[...store(), "--colour"], /^InvalidParameterValue: unknown option "--colour"; run 'pulumi-ipam export --help'\.$/],
+      [[...store(), "--backend", "alicloud", "--region", "cn-hangzhou"], /^InvalidParameterValue: export terraform writes AWS resources/],
       [[...store(), "--backend", "gcp"], /^InvalidParameterValue: ipam:backend "gcp" is not one of local, aws, alicloud/],
     ];
     for (const [args, message] of cases) {
@@ -289,7 +293,9 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
     // Neither the default store's directory nor the store is created by looking for it.
     expect(fs.existsSync(path.join(dir, ".pulumi-ipam"))).toBe(false);
     const noOut = spawnSync(process.execPath, [MAIN, "export", "terraform", ...store()], { encoding: "utf8" });
-    expect([noOut.status, noOut.stderr.trim()]).toEqual([2, "InvalidParameterValue: give the output directory: -o DIR"]);
+    expect([noOut.status, noOut.stderr.trim()]).toEqual([2, "InvalidParameterValue: give the output directory: -o DIR."]);
+    const json = spawnSync(process.execPath, [MAIN, "export", "json", ...store(), "-o", dir], { encoding: "utf8" });
+    expect([json.status, json.stderr.trim()]).toEqual([2, `InvalidParameterValue: export writes one format, terraform (got "json"); run 'pulumi-ipam export --help'.`]);
   });
 
   test("the stack's config names the store: Pulumi.<stack>.yaml's ipam:store", () => {
@@ -303,7 +309,7 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
       fs.writeFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "config:\n  ipam:store:\n    secure: v1:abcdef\n");
       const secret = exportTerraform(["--stack", "dev"], { cwd: projectDir });
       expect(secret.code).toBe(2);
-      expect(secret.stderr.trim()).toMatch(/^InvalidParameterValue: ipam:store is a secret in .*Pulumi\.dev\.yaml; give it with --store or PULUMI_IPAM_STORE$/);
+      expect(secret.stderr.trim()).toMatch(/^InvalidParameterValue: ipam:store is a secret in Pulumi\.dev\.yaml, which this tool cannot decrypt; give it with --store or PULUMI_IPAM_STORE/);
     } finally {
       fs.rmSync(projectDir, { recursive: true, force: true });
     }
@@ -323,7 +329,7 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
       const versions = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).optionalDependencies;
       expect(r.code).toBe(2);
       expect(r.stderr.trimEnd().split("\n")).toEqual([
-        `export terraform needs the optional packages cdktf, @cdktf/provider-aws, constructs (constructs is not installed): npm install cdktf@${versions.cdktf} @cdktf/provider-aws@${versions["@cdktf/provider-aws"]} constructs@${versions.constructs}`,
+        `InvalidParameterValue: export terraform needs the optional packages cdktf, @cdktf/provider-aws, constructs (constructs is not installed): npm install cdktf@${versions.cdktf} @cdktf/provider-aws@${versions["@cdktf/provider-aws"]} constructs@${versions.constructs}`,
       ]);
       // Everything else works without them.
       const help = spawnSync(process.execPath, [path.join(pkg, "dist/provider/cli/main.js"), "export", "--help"], { encoding: "utf8" });

@@ -12,6 +12,7 @@ import type { Eip } from "@cdktf/provider-aws/lib/eip";
 import type { VpcIpamPool } from "@cdktf/provider-aws/lib/vpc-ipam-pool";
 import type { VpcIpamPoolCidr } from "@cdktf/provider-aws/lib/vpc-ipam-pool-cidr";
 import type { VpcIpamPoolCidrAllocation } from "@cdktf/provider-aws/lib/vpc-ipam-pool-cidr-allocation";
+import { IpamError } from "../../core/errors";
 
 export interface Cdk {
   cdktf: typeof cdktf;
@@ -24,9 +25,6 @@ export interface Cdk {
 
 export const PACKAGES = ["cdktf", "@cdktf/provider-aws", "constructs"] as const;
 
-/** The packages are missing (installed with --omit=optional, or not at all). */
-export class MissingPackages extends Error {}
-
 /** The exact versions package.json pins, for the install hint. */
 function pinned(): string[] {
   try {
@@ -37,7 +35,10 @@ function pinned(): string[] {
   }
 }
 
-/** Loads the packages through `load` (require, or a stand-in in tests); MissingPackages with an install hint when one is absent. */
+/**
+ * Loads the packages through `load` (require, or a stand-in in tests). When one is absent (installed
+ * with --omit=optional, or not at all): InvalidParameterValue, a configuration to fix (exit 2), with the install line.
+ */
 export function loadCdk(load: (id: string) => unknown = require): Cdk {
   try {
     load("constructs");
@@ -54,6 +55,6 @@ export function loadCdk(load: (id: string) => unknown = require): Cdk {
     const err = e as NodeJS.ErrnoException;
     if (err.code !== "MODULE_NOT_FOUND") throw e;
     const missing = /Cannot find module '([^']+)'/.exec(err.message)?.[1] ?? "a package";
-    throw new MissingPackages(`export terraform needs the optional packages ${PACKAGES.join(", ")} (${missing} is not installed): npm install ${pinned().join(" ")}`);
+    throw new IpamError("InvalidParameterValue", `export terraform needs the optional packages ${PACKAGES.join(", ")} (${missing} is not installed): npm install ${pinned().join(" ")}`);
   }
 }
