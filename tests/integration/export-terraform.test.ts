@@ -8,6 +8,7 @@
  * connection, what exists through the allocator's API), and parsed by
  * OpenTofu where scripts/install-tofu.sh has built it.
  */
+import { CreateIpamCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { spawnSync } from "node:child_process";
 import Database from "better-sqlite3";
 import * as fs from "node:fs";
@@ -19,6 +20,8 @@ import { Plan, Planner } from "../../provider/core/plan";
 import type { AllocateInput, CreatePoolInput } from "../../provider/core/types";
 import { MemoryStore } from "../../provider/stores/memory";
 import { SqliteStore } from "../../provider/stores/sqlite";
+import { context } from "../../provider/runtime/context";
+import { fakecloudInstalled, fakecloudMissingReason, startAwsEmulators, type AwsEmulators } from "../support/aws/emulators";
 import { exportTerraform, MAIN, poolName, resources, ROOT, TfJson, tofu, tofuBinary, unresolved } from "../support/terraform";
 
 const urn = (stack: string, kind: string, name: string) => `urn:pulumi:${stack}::ipam-local-quickstart::pulumi-nodejs:dynamic/ipam:${kind}::${name}`;
@@ -363,6 +366,63 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
     const bad = tofu(bin, r.dir, ["providers", "-no-color"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Error: /);
+  });
+});
+
+/**
+ * The AWS backend, in process as the resources run it (runtime/context.ts from PULUMI_IPAM_* settings), on
+ * fakecloud + moto behind the test shim: an allocation planned in a pool that exists in EC2 but not in
+ * the program takes it by a variable holding the pool's id; once created, it is imported by
+ * <allocation-id>_<pool-id>, the id EC2 gave it.
+ */
+const withFakecloud = fakecloudInstalled() ? describe : describe.skip;
+withFakecloud(`export terraform on the AWS backend, a pool made outside Pulumi${fakecloudInstalled() ? "" : ` — skipped: ${fakecloudMissingReason()}`}`, () => {
+  let emu: AwsEmulators;
+  let dir: string;
+  let saved: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    saved = { ...process.env };
+    emu = await startAwsEmulators({ fakecloud: true });
+    const ec2 = new EC2Client({ region: emu.region, endpoint: emu.endpoint!, credentials: emu.credentials });
+    const scope = (await ec2.send(new CreateIpamCommand({ OperatingRegions: [{ RegionName: emu.region }] }))).Ipam!.PrivateDefaultScopeId!;
+    ec2.destroy();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipam-export-aws-"));
+    Object.assign(process.env, emu.env, {
+      PULUMI_IPAM_BACKEND: "aws", PULUMI_IPAM_ENDPOINT: emu.endpoint!, PULUMI_IPAM_SCOPE_ID: scope, PULUMI_IPAM_STORE: `sqlite:${path.join(dir, "ipam.db")}`,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await context().ipam.store.close().catch(() => undefined);
+    process.env = saved;
+    await emu?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("planned: a variable for the pool, defaulting to its EC2 id; created: an import block naming EC2's allocation", async () => {
+    const { planner, backend } = context();
+    const pool = await backend.createPool({ addressFamily: "ipv4", cidrs: ["10.50.0.0/16"], allocationDefaultNetmaskLength: 24, clientToken: `outside-${Date.now()}` });
+    const key = urn("dev", "IpamPoolAllocation", "app");
+    const req: AllocateInput = { ipamPoolId: pool.ipamPoolId, description: "app", disallowedCidrs: ["10.50.0.0/24"] };
+    const plan = await planner.planAllocation(key, req);
+    expect(plan.cidrs).toEqual(["10.50.1.0/24"]);
+    const variable = `ipam_pool_${pool.ipamPoolId.replace(/^ipam-pool-/, "")}`;
+
+    const before = exportTerraform([]);
+    expect([before.code, before.stderr]).toEqual([0, ""]);
+    expect(unresolved(before.json!)).toEqual([]);
+    expect(resources(before.json!, "aws_vpc_ipam_pool")).toEqual({});
+    expect(resources(before.json!, "aws_vpc_ipam_pool_cidr_allocation")).toEqual({
+      app: { cidr: "10.50.1.0/24", description: "app", disallowed_cidrs: ["10.50.0.0/24"], ipam_pool_id: `\${var.${variable}}` },
+    });
+    expect(before.json!.variable![variable]).toMatchObject({ default: pool.ipamPoolId });
+    expect(before.json!.import).toBeUndefined();
+
+    const made = await planner.commitRemote(key, plan, () => backend.allocate({ ...req, cidr: plan.cidrs[0], clientToken: plan.clientToken }));
+    const after = exportTerraform([]);
+    expect(after.code).toBe(0);
+    expect(after.json!.resource).toEqual(before.json!.resource);
+    expect(after.json!.import).toEqual([{ to: "aws_vpc_ipam_pool_cidr_allocation.app", id: `${made.ipamPoolAllocationId}_${pool.ipamPoolId}` }]);
+    expect((await backend.listAllocations(pool.ipamPoolId)).map((a) => [a.ipamPoolAllocationId, a.cidr])).toEqual([[made.ipamPoolAllocationId, "10.50.1.0/24"]]);
   });
 });
 

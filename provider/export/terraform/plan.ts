@@ -125,11 +125,15 @@ interface Raw {
   allocations: { pool: PoolRecord; a: AllocationRecord; address?: AddressRecord }[];
 }
 
-/** One read-only transaction: never waits for a writer, and cannot change the store. */
-async function readStore(ipam: Ipam, opts: ReadOptions): Promise<Raw> {
+/**
+ * One read-only transaction: never waits for a writer, and cannot change the store. `cloudPools`: on a
+ * cloud backend the pools and scopes its API lists, under which plans made in pools that Pulumi did not
+ * create are kept.
+ */
+async function readStore(ipam: Ipam, opts: ReadOptions, cloudPools: PoolInfo[]): Promise<Raw> {
   return ipam.store.read(async (tx) => {
     const pools = await tx.listPools();
-    const seeds = [DEFAULT_SCOPE_ID, ...(opts.scopeId ? [opts.scopeId] : []), ...pools.flatMap((p) => [p.ipamScopeId ?? DEFAULT_SCOPE_ID, p.ipamPoolId])];
+    const seeds = [DEFAULT_SCOPE_ID, ...(opts.scopeId ? [opts.scopeId] : []), ...[...pools, ...cloudPools].flatMap((p) => [p.ipamScopeId ?? DEFAULT_SCOPE_ID, p.ipamPoolId])];
     const reservations = await allReservations(tx, seeds);
     const allocations: Raw["allocations"] = [];
     for (const pool of pools) {
@@ -150,7 +154,8 @@ async function readStore(ipam: Ipam, opts: ReadOptions): Promise<Raw> {
  */
 export async function readPlan(ipam: Ipam, backend: Backend | undefined, opts: ReadOptions): Promise<ExportPlan> {
   const now = opts.now ?? Date.now();
-  const raw = await readStore(ipam, opts);
+  const cloudPools = opts.backendKind !== "local" && backend?.listPools ? await backend.listPools() : [];
+  const raw = await readStore(ipam, opts, cloudPools);
   const inStack = (key: string) => !opts.stack || parseKey(key)?.stack === opts.stack;
   const live = raw.reservations.filter((r) => (r.expiresAt === 0 || r.expiresAt > now) && inStack(r.key));
   if (opts.stack && !live.length) {

@@ -83,7 +83,7 @@ export function buildStack(cdk: Cdk, scope: Construct, plan: ExportPlan): Terraf
   };
   const external = new Map<string, TerraformVariable>();
   for (const id of plan.externalPools) {
-    external.set(id, variable(`ipam_pool_${tfName(id)}`, `The IPAM pool ${id}, which this configuration takes from but does not define.`, cloud ? id : undefined));
+    external.set(id, variable(tfName(`ipam_pool_${id.replace(/^ipam-pool-/, "")}`), `The IPAM pool ${id}, which this configuration takes from but does not define.`, cloud ? id : undefined));
   }
 
   // Pools in dependency order: a nested pool after its source, so references and depends_on name defined resources.
