@@ -19,9 +19,11 @@ import type { ReservationRecord } from "../../provider/core/model";
 import { Plan, Planner } from "../../provider/core/plan";
 import type { AllocateInput, CreatePoolInput } from "../../provider/core/types";
 import { MemoryStore } from "../../provider/stores/memory";
+import { openStore } from "../../provider/stores";
 import { SqliteStore } from "../../provider/stores/sqlite";
 import { context } from "../../provider/runtime/context";
 import { fakecloudInstalled, fakecloudMissingReason, startAwsEmulators, type AwsEmulators } from "../support/aws/emulators";
+import { freshPgDatabase } from "../support/pg";
 import { exportTerraform, MAIN, poolName, resources, ROOT, TfJson, tofu, tofuBinary, unresolved } from "../support/terraform";
 
 const urn = (stack: string, kind: string, name: string) => `urn:pulumi:${stack}::ipam-local-quickstart::pulumi-nodejs:dynamic/ipam:${kind}::${name}`;
@@ -200,6 +202,19 @@ describe("export terraform of the quickstart's plan (SQLite store, seeded as the
     expect(east[1].depends_on).toEqual(["aws_vpc_ipam_pool_cidr.corp_0"]);
     expect(allocations["vpc-east-app"].depends_on).toEqual([`aws_vpc_ipam_pool_cidr.${east[0]}`]);
     planExport = r.json!;
+  });
+
+  test("the same plan in PostgreSQL exports the same configuration", async () => {
+    const url = await freshPgDatabase("export_tf");
+    const pg = openStore(url);
+    try {
+      await preview(new Planner(new Ipam(pg), () => new MemoryStore()), "dev");
+    } finally {
+      await pg.close();
+    }
+    const r = exportTerraform(["--store", url]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.json!.resource).toEqual(planExport.resource);
   });
 
   test("the export reads only: the store is byte for byte the same after it", () => {
