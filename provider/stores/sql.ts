@@ -5,7 +5,7 @@
  * answers every free-space look-up with one seek.
  */
 import type { Block } from "../core/cidr";
-import type { AllocationRecord, PoolRecord, ReservationHold } from "../core/model";
+import type { AllocationRecord, PoolRecord, ReservationHold, ReservedSegment } from "../core/model";
 
 /**
  * Each entry moves the schema one version up; never edit a shipped entry,
@@ -48,6 +48,17 @@ export const MIGRATIONS: string[][] = [
     `-- sqlite only\nUPDATE ipam_reservations SET expires_at = json_extract(body, '$.expiresAt'), cidrs = COALESCE((SELECT group_concat(value, ',') FROM json_each(body, '$.cidrs')), '')`,
     `-- postgres only\nUPDATE ipam_reservations SET expires_at = (body::json->>'expiresAt')::bigint, cidrs = array_to_string(ARRAY(SELECT json_array_elements_text(body::json->'cidrs')), ',')`,
   ],
+  // The index of reserved blocks (core/reserved.ts): a plan reads the segments from its candidate on, not every
+  // sibling's reservation. Built by the core, per space, from the plans live now (their CIDRs are text here):
+  // ipam_reserved_pending names the spaces to build on first use. Expired plans are found by expiry.
+  [
+    `-- sqlite only\nCREATE TABLE ipam_reserved (pool_id TEXT NOT NULL, last TEXT NOT NULL, start TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (pool_id, last)) WITHOUT ROWID`,
+    `-- postgres only\nCREATE TABLE ipam_reserved (pool_id TEXT NOT NULL, last TEXT NOT NULL, start TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (pool_id, last))`,
+    `CREATE TABLE ipam_reserved_pending (pool_id TEXT PRIMARY KEY)`,
+    `INSERT INTO ipam_reserved_pending (pool_id) SELECT DISTINCT space_pool_id FROM ipam_reservations WHERE expires_at <> 0 AND space_pool_id IS NOT NULL`,
+    `CREATE INDEX ipam_reservations_expiry ON ipam_reservations (space_pool_id, expires_at)`,
+    `DROP INDEX ipam_reservations_space`,
+  ],
 ];
 
 function rebuildWithoutRowid(table: string, columns: string, names: string): string[] {
@@ -71,6 +82,15 @@ export const PUT_RESERVATION =
   "INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body, expires_at, cidrs) VALUES ($1, $2, $3, $4, $5, $6) "
   + "ON CONFLICT (key) DO UPDATE SET space_pool_id = excluded.space_pool_id, planned_pool_id = excluded.planned_pool_id, body = excluded.body, "
   + "expires_at = excluded.expires_at, cidrs = excluded.cidrs";
+/** Planned reservations past their expiry ($2, epoch ms): a range of the expiry index. */
+export const LIST_EXPIRED = "SELECT body FROM ipam_reservations WHERE space_pool_id = $1 AND expires_at > 0 AND expires_at <= $2";
+export const RESERVED_FROM = "SELECT start, last, n FROM ipam_reserved WHERE pool_id = $1 AND last >= $2 ORDER BY last LIMIT $3";
+export const PUT_RESERVED =
+  "INSERT INTO ipam_reserved (pool_id, last, start, n) VALUES ($1, $2, $3, $4) ON CONFLICT (pool_id, last) DO UPDATE SET start = excluded.start, n = excluded.n";
+export const DELETE_RESERVED = "DELETE FROM ipam_reserved WHERE pool_id = $1 AND last = $2";
+export const TAKE_PENDING = "DELETE FROM ipam_reserved_pending WHERE pool_id = $1 RETURNING pool_id";
+export const toSegment = (r: { start: string; last: string; n: number | string }): ReservedSegment =>
+  ({ start: fromHex(r.start), last: fromHex(r.last), count: Number(r.n) });
 export const toHold = (r: { key: string; cidrs: string; expires_at: number | string }): ReservationHold =>
   ({ key: r.key, cidrs: r.cidrs ? r.cidrs.split(",") : [], expiresAt: Number(r.expires_at) });
 
@@ -123,13 +143,13 @@ function buildLowestFreeSql(min: number, max: number): string {
  * The same search with the prefix bound too: $1 (pool), $2 (from), $3 (to),
  * $4 (the lowest prefix); arm k looks at prefix $4 + k. Its text depends on
  * the number of prefixes only (at most 129 texts, not one per (min, max)),
- * and it carries no value: what the PostgreSQL store prepares.
+ * and it carries no value: what the PostgreSQL store prepares (CAST, not ::, so SQLite can run it too).
  */
 export function lowestFreeBoundSql(prefixes: number): string {
   let sql = lowestFreeBoundTexts.get(prefixes);
   if (!sql) {
     const arms = Array.from({ length: prefixes }, (_v, k) =>
-      `SELECT * FROM (SELECT start, prefix FROM ipam_free WHERE pool_id = $1 AND prefix = $4::integer + ${k} AND start >= $2 AND start <= $3 ORDER BY start LIMIT 1) AS p${k}`);
+      `SELECT * FROM (SELECT start, prefix FROM ipam_free WHERE pool_id = $1 AND prefix = CAST($4 AS INTEGER) + ${k} AND start >= $2 AND start <= $3 ORDER BY start LIMIT 1) AS p${k}`);
     lowestFreeBoundTexts.set(prefixes, (sql = `SELECT start, prefix FROM (${arms.join(" UNION ALL ")}) AS u ORDER BY start LIMIT 1`));
   }
   return sql;
