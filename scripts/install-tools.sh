@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the tools `make test` needs, in parallel (each skips itself when
-# cached): the Pulumi CLI, the YAML language host and the AWS emulators. On 2
+# cached): the Pulumi CLI, the YAML language host, the AWS emulators, OpenTofu
+# (to parse the Terraform export) and Debian's chromium (the map's browser test). On 2
 # cores the Go and Rust builds overlap their download and link phases, so the
 # cold wall time is well under their sum. Each writes a log in $CACHE/logs;
 # a failing one's tail is printed.
@@ -8,8 +9,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${PULUMI_IPAM_CACHE:-$HOME/.cache/pulumi-ipam}"
 logs="$CACHE/logs"; mkdir -p "$logs"
-names=(pulumi pulumi-yaml aws-emulators)
-scripts=(install-pulumi.sh install-pulumi-yaml.sh install-aws-emulators.sh)
+names=(pulumi pulumi-yaml aws-emulators tofu chromium)
+scripts=(install-pulumi.sh install-pulumi-yaml.sh install-aws-emulators.sh install-tofu.sh install-chromium.sh)
 pids=()
 for i in "${!names[@]}"; do
   ( start=$(date +%s); rc=0
