@@ -27,7 +27,8 @@ export interface FreeData {
  */
 export function defaultLengths(node: PoolNode): number[] {
   const p = node.pool;
-  const largest = node.usage.freeBlocks.reduce((m, b) => Math.min(m, b.prefix), node.bits);
+  // A full pool: from its largest CIDR, every count 0.
+  const largest = node.usage.freeBlocks.reduce((m, b) => Math.min(m, b.prefix), node.usage.freeBlocks.length ? node.bits : node.roots.reduce((m, r) => Math.min(m, r.prefix), node.bits));
   const lo = Math.max(largest, p.allocationMinNetmaskLength ?? 0);
   const hi = Math.min(p.allocationMaxNetmaskLength ?? node.bits, lo + 12, node.bits);
   const out: number[] = [];

@@ -272,6 +272,19 @@ export interface Located {
 
 const ADDRESSISH = /^[0-9.]+(\/\d*)?$|:/;
 
+/**
+ * Plans that say more than the pools and allocations shown: a live or expired plan, or a held one
+ * whose pool or allocation is missing (a pool's held plan is the pool line; an allocation's, its line).
+ */
+function unrepresented(plans: PlanView[], all: PoolNode[]): PlanView[] {
+  return plans.filter((r) => {
+    if (r.state === "planned" || r.state === "expired") return true;
+    if (r.kind === "pool") return !all.some((n) => n.pool.ipamPoolId === r.ipamPoolId);
+    const node = all.find((n) => n.pool.ipamPoolId === r.ipamPoolId);
+    return !node || !r.cidrs.some((c) => node.allocations.some((a) => a.cidr === safeCanon(c)));
+  });
+}
+
 export function locate(roots: PoolNode[], plans: PlanView[], query: string): Located {
   const all = flatten(roots);
   const out: Located = { query, pools: [], allocations: [], plans: [] };
@@ -287,7 +300,7 @@ export function locate(roots: PoolNode[], plans: PlanView[], query: string): Loc
     }
     const a = out.allocations[0];
     out.pools = pathOf(a.node).map((node) => ({ node, contains: true }));
-    out.plans = plans.filter((r) => r.ipamPoolId === a.node.pool.ipamPoolId && r.cidrs.some((c) => safeCanon(c) === a.allocation.cidr));
+    out.plans = unrepresented(plans.filter((r) => r.ipamPoolId === a.node.pool.ipamPoolId && r.cidrs.some((c) => safeCanon(c) === a.allocation.cidr)), all);
     return out;
   }
   if (/^ipam-pool-[0-9a-z]+$/.test(query) && !all.some((n) => n.name === query)) {
@@ -295,7 +308,7 @@ export function locate(roots: PoolNode[], plans: PlanView[], query: string): Loc
     const planned = plans.filter((r) => r.kind === "pool" && r.ipamPoolId === query);
     if (!node && !planned.length) throw new IpamError("InvalidIpamPoolId.NotFound", `no pool and no plan has the id ${quote(query)}.`);
     if (node) out.pools = pathOf(node).map((n) => ({ node: n, contains: true }));
-    out.plans = planned;
+    out.plans = node ? unrepresented(planned, all) : planned;
     return out;
   }
   if (ADDRESSISH.test(query)) {
@@ -318,7 +331,7 @@ export function locate(roots: PoolNode[], plans: PlanView[], query: string): Loc
         if (overlap(a.block)) out.allocations.push({ node, allocation: a, contains: within(a.block) });
       }
     }
-    out.plans = plans.filter((r) => r.cidrs.some((c) => { const b = safeBlock(family, c); return b !== undefined && familyOf(c) === family && overlap(b); }));
+    out.plans = unrepresented(plans.filter((r) => r.cidrs.some((c) => { const b = safeBlock(family, c); return b !== undefined && familyOf(c) === family && overlap(b); })), all);
     return out;
   }
   for (const node of all) {
@@ -327,8 +340,8 @@ export function locate(roots: PoolNode[], plans: PlanView[], query: string): Loc
       if (!a.childPoolId && (a.name === query || a.key === query)) out.allocations.push({ node, allocation: a, contains: true });
     }
   }
-  out.plans = plans.filter((r) => r.name === query || r.key === query);
-  if (!out.pools.length && !out.allocations.length && !out.plans.length) {
+  out.plans = unrepresented(plans.filter((r) => r.name === query || r.key === query), all);
+  if (!out.pools.length && !out.allocations.length && !plans.some((r) => r.name === query || r.key === query)) {
     throw new IpamError("InvalidParameterValue", `nothing is named ${quote(query)}: give an address, a CIDR, a pool or allocation id, or a resource name.`);
   }
   return out;

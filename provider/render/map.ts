@@ -53,6 +53,8 @@ export interface Shape {
   /** Tooltip text, lines separated by \n. */
   tip: string;
   owner: string;
+  /** A pool's label goes here: its last quarter, which first-fit allocations reach last. */
+  labelBox?: { x: number; y: number; w: number; h: number };
 }
 
 export interface Panel {
@@ -177,7 +179,8 @@ export function layoutMap(nodes: PoolNode[], opts: MapOptions = {}): MapLayout {
         if (child) {
           const color = colorFor(child.name, "pool", a.size);
           const at = shapes.length;
-          shapes.push({ kind: "pool", ...r, color, poolId: child.pool.ipamPoolId, id: child.pool.ipamPoolId, cidr: a.cidr, label: `${child.name} ${a.cidr}`, tip: poolTip(child), owner: child.name });
+          const quarter = a.block.prefix + 2 <= n.bits ? place({ start: a.block.start + 3n * (a.size / 4n), prefix: a.block.prefix + 2 }) : r;
+          shapes.push({ kind: "pool", ...r, color, poolId: child.pool.ipamPoolId, id: child.pool.ipamPoolId, cidr: a.cidr, label: `${child.name} ${a.cidr}`, tip: poolTip(child), owner: child.name, labelBox: quarter });
           grow(child.pool.ipamPoolId, child.name, n.pool.ipamPoolId, r);
           draw(child);
           frames.set(at, shapes.length);

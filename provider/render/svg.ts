@@ -18,12 +18,16 @@ function ink(hex: string): string {
   return lum > 150 ? "#1b1b1b" : "#ffffff";
 }
 
-/** A label inside the shape's top-left corner, sized to fit; none when the shape is too small to hold one. */
-function label(s: Shape, color: string, halo = false): string {
-  if (s.w < 60 || s.h < 14 || !s.label) return "";
-  const size = Math.max(6, Math.min(s.h * 0.32, (s.w * 1.6) / Math.max(8, s.label.length), 22));
-  const outline = halo ? ' stroke="#ffffff" stroke-width="3" paint-order="stroke"' : "";
-  return `<text class="label" x="${n(s.x + size * 0.4)}" y="${n(s.y + size * 1.15)}" font-size="${n(size)}" fill="${color}"${outline} pointer-events="none">${xml(s.label)}</text>`;
+/**
+ * A label in the shape's top left corner (a pool's: in its label box, with a halo), sized to fit;
+ * none when the shape is too small to hold one.
+ */
+function label(s: Shape, color: string): string {
+  const b = s.labelBox ?? s;
+  if (b.w < 60 || b.h < 14 || !s.label) return "";
+  const size = Math.max(6, Math.min(b.h * 0.32, (b.w * 1.6) / Math.max(8, s.label.length), 22));
+  const halo = s.labelBox ? ' stroke="#ffffff" stroke-width="3" paint-order="stroke"' : "";
+  return `<text class="label" x="${n(b.x + size * 0.4)}" y="${n(b.y + size * 1.15)}" font-size="${n(size)}" fill="${color}"${halo} pointer-events="none">${xml(s.label)}</text>`;
 }
 
 const tip = (s: Shape) => `<title>${xml(s.tip)}</title>`;
@@ -40,7 +44,7 @@ export function mapGroup(l: MapLayout): string {
     while (open.length && open[open.length - 1].end === i) {
       const { shape: s } = open.pop()!;
       out.push(`<rect class="pool-frame" x="${n(s.x)}" y="${n(s.y)}" width="${n(s.w)}" height="${n(s.h)}" fill="none" stroke="${s.color}" stroke-width="3" vector-effect="non-scaling-stroke" pointer-events="none"/>`);
-      out.push(label(s, "#222", true));
+      out.push(label(s, "#222"));
       out.push("</g>");
     }
   };
@@ -94,9 +98,9 @@ export function renderSvg(l: MapLayout): string {
   const legend = legendGroup(l, l.width + 50, 40);
   const w = l.width + 50 + LEGEND_WIDTH, h = Math.max(l.height + 30, legend.height + 60, PANEL / 2);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${n(w)} ${n(h)}" width="${n(w)}" height="${n(h)}" font-family="DejaVu Sans, Arial, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-20 0 ${n(w + 20)} ${n(h)}" width="${n(w + 20)}" height="${n(h)}" font-family="DejaVu Sans, Arial, sans-serif">`,
     `<title>${xml(`pulumi-ipam map: ${l.title}`)}</title>`,
-    `<rect width="${n(w)}" height="${n(h)}" fill="#ffffff"/>`,
+    `<rect x="-20" width="${n(w + 20)}" height="${n(h)}" fill="#ffffff"/>`,
     mapGroup(l),
     legend.svg,
     "</svg>",
