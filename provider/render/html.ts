@@ -16,7 +16,7 @@ header h1{font-size:17px;margin:0}
 #crumbs span{margin:0 4px;color:#888}
 #wrap{flex:1;display:flex;min-height:0}
 #ipam-map{flex:1;min-width:0;height:100%;cursor:zoom-in;user-select:none}
-#legend{width:340px;overflow:auto;border-left:1px solid #ccc;padding:10px 14px}
+#legend{width:360px;box-sizing:border-box;flex:none;overflow:auto;border-left:1px solid #ccc;padding:10px 14px}
 #legend h2{font-size:15px;margin:0 0 8px}
 #legend ul{list-style:none;margin:0;padding:0}
 #legend li{display:flex;align-items:center;gap:8px;margin:4px 0}

@@ -32,6 +32,8 @@ export function parseXml(text: string, strict = true): El {
   };
   p.ontext = (t: string) => { cur.text += t; };
   p.oncdata = (t: string) => { cur.text += t; };
+  // Lenient (HTML) mode hands a <script>'s body over as a script, not as text.
+  p.onscript = (t: string) => { cur.text += t; };
   p.write(text).close();
   return root;
 }
