@@ -111,7 +111,7 @@ export function usageOf(bits: number, roots: Block[], used: Block[]): Usage {
 }
 
 export function percentOf(part: bigint, whole: bigint): number {
-  return whole === 0n ? 0 : Number((part * 10000n) / whole) / 100;
+  return whole === 0n ? 0 : Number((part * 10000n + whole / 2n) / whole) / 100;
 }
 
 /** How many aligned /n fit in the free blocks: each lies inside exactly one maximal free block of prefix <= n. */
