@@ -168,12 +168,21 @@ export function poolTree(inv: Inventory): PoolNode[] {
     const prior = allocPlans.get(k);
     if (!prior || (prior.state !== "held" && r.state !== "planned")) allocPlans.set(k, r);
   }
+  const nested = (node: PoolNode) => inv.pools.filter((p) => p.sourceIpamPoolId === node.pool.ipamPoolId).map((p) => byId.get(p.ipamPoolId)!);
   for (const node of byId.values()) {
-    const list = inv.allocations[node.pool.ipamPoolId] ?? [];
+    const list = [...(inv.allocations[node.pool.ipamPoolId] ?? [])];
+    // A nested pool's CIDRs are allocations of its source; where a backend does not list them, they are added.
+    for (const child of nested(node)) {
+      for (const r of child.roots) {
+        const listed = list.some((a) => { const b = safeBlock(node.family, a.cidr); return b && sameBlock(b, r); });
+        if (!listed) list.push({ ipamPoolAllocationId: `(${child.pool.ipamPoolId})`, ipamPoolId: node.pool.ipamPoolId, cidr: formatCidr(node.family, r), resourceType: "ipam-pool", resourceId: child.pool.ipamPoolId });
+      }
+    }
     node.allocations = list.map((a) => {
       const block = parseCidr(node.family, a.cidr);
       const cidr = formatCidr(node.family, block);
-      const child = a.resourceType === "ipam-pool" && a.resourceId ? byId.get(a.resourceId) : undefined;
+      const child = a.resourceType !== "ipam-pool" ? undefined
+        : (a.resourceId ? byId.get(a.resourceId) : undefined) ?? nested(node).find((c) => c.roots.some((r) => sameBlock(r, block)));
       const plan = allocPlans.get(`${node.pool.ipamPoolId} ${cidr}`);
       const held = plan && plan.state !== "planned" && plan.state !== "expired" ? plan : undefined;
       const name = child?.name ?? held?.name;

@@ -6,7 +6,7 @@
  * addresses to check the tool's numbers against: it shares no code with
  * provider/ (addresses through ip-num).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -39,6 +39,21 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same, without blocking this process (a server it runs can answer the command meanwhile). */
+export function runCliAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(ROOT, "provider/cli/main.ts"), ...args], {
+      cwd: opts.cwd ?? ROOT, env: { ...(opts.env ?? cleanEnv()), TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => { stdout += d; });
+    child.stderr.on("data", (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+  });
 }
 
 export const key = (kind: string, name: string, stack = "dev") => `urn:pulumi:${stack}::cli-test::pulumi-nodejs:dynamic/ipam:${kind}::${name}`;

@@ -102,6 +102,14 @@ describe("the pool tree", () => {
     expect(east.usage.percent).toBe(25);
   });
 
+  test("a backend that does not list a nested pool's CIDR as an allocation of its source: it is counted there all the same", () => {
+    const inv = inventory();
+    inv.allocations[A] = inv.allocations[A].filter((a) => a.resourceType !== "ipam-pool");
+    const corp = poolTree(inv)[0];
+    expect(corp.usage.allocated).toBe(3n << 14n);
+    expect(corp.allocations.find((a) => a.cidr === "10.0.0.0/18")).toMatchObject({ resourceType: "ipam-pool", childPoolId: B });
+  });
+
   test("findPool: by id, URN, CIDR, or name; a name two stacks use needs --stack or a URN; unknown: NotFound with the names", () => {
     const roots = poolTree(inventory());
     expect(findPool(roots, B).name).toBe("east");
