@@ -61,8 +61,19 @@ export interface TokenRecord {
  * deterministic per resource), so that a later process (the update after a
  * preview, or a re-run after a crash) gives it the same CIDR and ClientToken.
  */
-/** What planning needs of the other live plans in a pool: read per plan, so kept small (no JSON bodies). */
+/** Key, CIDRs and expiry of a reservation, without its JSON body. */
 export type ReservationHold = Pick<ReservationRecord, "key" | "cidrs" | "expiresAt">;
+
+/**
+ * A segment of a space's index of reserved blocks (core/reserved.ts): the
+ * addresses start..last (inclusive) are inside exactly `count` live planned
+ * reservations. Segments are disjoint; neighbours that touch have different counts.
+ */
+export interface ReservedSegment {
+  start: bigint;
+  last: bigint;
+  count: number;
+}
 
 export interface ReservationRecord {
   key: string;

@@ -25,6 +25,7 @@ import {
 import { CARVE_OUT, Ipam, MAX_POOL_DEPTH } from "./ipam";
 import type { ReservationHold, ReservationRecord } from "./model";
 import { quote } from "./quote";
+import { ReservedIndex, TxIndex } from "./reserved";
 import { fingerprint, mismatchError, requestFingerprint } from "./rules";
 import { checkScopeFree, checkScopeId, DEFAULT_SCOPE_ID, inheritScope, ScopeHolder, scopeOf, topLevelCidrs } from "./scopes";
 import type { Store, StoreTx } from "./store";
@@ -117,6 +118,8 @@ function planOptions(opts: unknown): PlanOptions {
 
 export class Planner {
   private readonly virtual = new Map<string, { shape: string; ipam: Ipam; applied: Map<string, string> }>();
+  /** Where other live plans are: each plan reads the segments from its candidate on, not every sibling. */
+  private readonly reserved = new ReservedIndex();
 
   /**
    * `defaultScopeId`: the scope of top-level pools planned without ipamScopeId. On a cloud backend, the
@@ -140,10 +143,14 @@ export class Planner {
     req = readInput(req, "allocate", ALLOCATE);
     plannerOwn(req, "excludedCidrs");
     const committed = (cidrs: string[]) => allocationFingerprint(committedAllocation(req, cidrs));
-    return this.plan(key, "allocation", req.ipamPoolId, stripToken(req), req.clientToken, planOptions(opts), committed, async (tx, view, others) => {
-      if (view.real) return [await this.ipam.previewNextCidr({ ...stripToken(req), excludedCidrs: req.cidr ? undefined : others }, tx)];
-      const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
-      return [await ipam.previewNextCidr({ ...stripToken(req), ipamPoolId: id })];
+    return this.plan(key, "allocation", req.ipamPoolId, stripToken(req), req.clientToken, planOptions(opts), committed, async (tx, view, ix) => {
+      const space = req.ipamPoolId;
+      // A given cidr is checked against the pool, not against other plans (whoever commits first gets it); in a
+      // pool not yet created it must still not overlap them, as its scratch copy holds them.
+      if (view.real && req.cidr) return [await this.ipam.previewNextCidr(stripToken(req), tx)];
+      if (view.real) return [await ix.avoid(space, (skip) => this.ipam.previewNextCidr({ ...stripToken(req), excludedCidrs: skip }, tx))];
+      const { ipam, id } = await this.virtualPool(view.planned!, [...(view.used ?? []), ...(req.cidr ? await ix.overlapping(space, req.cidr) : [])]);
+      return [await ix.avoid(space, (skip) => ipam.previewNextCidr({ ...stripToken(req), ipamPoolId: id, excludedCidrs: req.cidr ? undefined : skip }))];
     }, async (tx, view, cidrs) => {
       if (view.real) await this.ipam.checkAllocation(committedAllocation(req, cidrs), tx);
     });
@@ -163,10 +170,13 @@ export class Planner {
     req = readInput(req, "allocateAddress", PLAN_ADDRESS);
     const { clientToken, ...request } = req;
     const committed = (cidrs: string[]) => addressFingerprint(committedAddress(request, cidrs));
-    return this.plan(key, "address", req.ipamPoolId, request, clientToken, planOptions(opts), committed, async (tx, view, others) => {
-      if (view.real) return [`${await this.ipam.previewNextAddress({ ipamPoolId: req.ipamPoolId, address: req.address, excludedCidrs: req.address ? undefined : others }, tx)}/32`];
-      const { ipam, id } = await this.virtualPool(view.planned!, [...others, ...(view.used ?? [])]);
-      return [`${await ipam.previewNextAddress({ ipamPoolId: id, address: req.address })}/32`];
+    return this.plan(key, "address", req.ipamPoolId, request, clientToken, planOptions(opts), committed, async (tx, view, ix) => {
+      const space = req.ipamPoolId;
+      const given = req.address ? `${req.address}/32` : undefined;
+      if (view.real && given) return [`${await this.ipam.previewNextAddress({ ipamPoolId: space, address: req.address }, tx)}/32`];
+      if (view.real) return [await ix.avoid(space, async (skip) => `${await this.ipam.previewNextAddress({ ipamPoolId: space, excludedCidrs: skip }, tx)}/32`)];
+      const { ipam, id } = await this.virtualPool(view.planned!, [...(view.used ?? []), ...(given ? await ix.overlapping(space, given) : [])]);
+      return [await ix.avoid(space, async (skip) => `${await ipam.previewNextAddress({ ipamPoolId: id, address: req.address, excludedCidrs: given ? undefined : skip })}/32`)];
     });
   }
 
@@ -187,7 +197,7 @@ export class Planner {
     opts = planOptions(opts);
     const request = stripToken(spec);
     const remote = spec.sourceIpamPoolId ? await this.describeRemote(spec.sourceIpamPoolId) : undefined;
-    return this.store.transaction(async (tx) => {
+    return this.withIndex(async (tx, ix) => {
       const now = opts.now ?? Date.now();
       const prior = await tx.getReservation(key);
       const fp = fingerprint(request);
@@ -199,8 +209,7 @@ export class Planner {
       let poolDepth = 1;
       let previouslyPlanned: string[] | undefined;
       const source = spec.sourceIpamPoolId;
-      let holds: ReservationHold[] | undefined;
-      const holdsOf = async () => (holds ??= source ? await tx.listReservationHolds(source) : []);
+      let kept = false;
       let scope: string | undefined;
       if (!source) {
         scope = checkScopeId(spec.ipamScopeId) ?? this.defaultScopeId;
@@ -215,22 +224,26 @@ export class Planner {
         if (poolDepth > MAX_POOL_DEPTH) {
           throw new IpamError("QuotaExceeded.IpamPoolQuotaDepth", `pools nest at most ${MAX_POOL_DEPTH} deep and ${source} is at depth ${view.depth}; take this pool's space from a shallower pool.`);
         }
-        const kept = reuse && (await this.stillAvailable(tx, view, source, reuse, `CreateIpamPool:${clientToken}`));
+        kept = !!reuse && (await this.stillAvailable(tx, view, source, reuse, `CreateIpamPool:${clientToken}`));
         if (kept) {
           cidrs = reuse!.cidrs;
           previouslyPlanned = reuse!.replaced;
         } else {
           if (reuse) previouslyPlanned = reuse.replaced ?? reuse.cidrs;
-          const taken = others(await holdsOf(), key, now);
+          // Its own earlier plan does not steer this one; expired plans no longer steer any.
+          await ix.remove(prior);
+          await ix.purge(source, now, key);
           const want: { cidr?: string; netmaskLength?: number }[] = spec.cidrs?.length ? spec.cidrs.map((cidr) => ({ cidr })) : [{ netmaskLength: spec.netmaskLength }];
           cidrs = [];
           for (const w of want) {
             // Carve as the source pool would for a nested pool (resource type ipam-pool: no tag rules).
-            const req: AllocateInput = { ipamPoolId: source, ...w, excludedCidrs: w.cidr ? undefined : [...taken, ...cidrs] };
-            if (view.real) cidrs.push(await this.ipam.previewNextCidr(req, tx, CARVE_OUT));
+            const req: AllocateInput = { ipamPoolId: source, ...w };
+            const mine = [...cidrs];
+            if (view.real && w.cidr) cidrs.push(await this.ipam.previewNextCidr(req, tx, CARVE_OUT));
+            else if (view.real) cidrs.push(await ix.avoid(source, (skip) => this.ipam.previewNextCidr({ ...req, excludedCidrs: [...skip, ...mine] }, tx, CARVE_OUT)));
             else {
-              const v = await this.virtualPool(view.planned!, [...taken, ...cidrs, ...(view.used ?? [])]);
-              cidrs.push(await v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: undefined }, undefined, CARVE_OUT));
+              const v = await this.virtualPool(view.planned!, [...mine, ...(view.used ?? []), ...(w.cidr ? await ix.overlapping(source, w.cidr) : [])]);
+              cidrs.push(await ix.avoid(source, (skip) => v.ipam.previewNextCidr({ ...req, ipamPoolId: v.id, excludedCidrs: w.cidr ? undefined : skip }, undefined, CARVE_OUT)));
             }
           }
         }
@@ -249,13 +262,16 @@ export class Planner {
       }
       // A ClientToken used before with other parameters fails now, as createPool would at up; nothing written yet.
       if (spec.clientToken) await this.checkToken(tx, `CreateIpamPool:${spec.clientToken}`, poolFingerprint(committedPool(spec, cidrs, id)));
-      if (source) await purgeExpired(tx, await holdsOf(), now);
-      await tx.putReservation({
+      const next: ReservationRecord = {
         // A top-level pool's plan holds space in its scope: the scope's id stands as its space.
         key, kind: "pool", nonce, ipamPoolId: id, spacePoolId: source ?? scope, cidrs, request: fp, pool: JSON.stringify(planned),
         ...(previouslyPlanned ? { replaced: previouslyPlanned } : {}),
         expiresAt: reuse?.expiresAt === 0 ? 0 : now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
-      });
+      };
+      // Kept: the same CIDRs in the same space, indexed as they were. Otherwise the earlier plan (if still indexed) gives way.
+      if (!kept && source === undefined) await ix.remove(prior);
+      await tx.putReservation(next);
+      if (!kept) await ix.add(next);
       return { cidrs, nonce, clientToken, ipamPoolId: id, poolDepth, previouslyPlanned };
     });
   }
@@ -281,18 +297,22 @@ export class Planner {
       if (r && r.nonce === plan.nonce) await tx.putReservation({ ...r, committing: true });
     });
     const out = await run();
-    await this.store.transaction(async (tx) => {
+    await this.withIndex(async (tx, ix) => {
       const r = await tx.getReservation(key);
       if (!r || r.nonce !== plan.nonce) return;
       const { replaced: _done, committing: _c, ...held } = r;
       const realId = createdAs?.(out);
+      // Held in the same space: indexed as it was. What was planned inside a new pool moves to its real id.
       await tx.putReservation({ ...held, ...(realId ? { ipamPoolId: realId } : {}), expiresAt: 0 });
       if (realId && realId !== r.ipamPoolId) {
         for (const o of await tx.listReservations(r.ipamPoolId)) {
           // The request it was planned for named the planned id; the same request now names the real one.
-          await tx.putReservation({
+          const moved = {
             ...o, spacePoolId: realId, ipamPoolId: o.ipamPoolId === r.ipamPoolId ? realId : o.ipamPoolId, request: renamePool(o.request, r.ipamPoolId, realId),
-          });
+          };
+          await ix.remove(o);
+          await tx.putReservation(moved);
+          await ix.add(moved);
         }
       }
     });
@@ -303,9 +323,11 @@ export class Planner {
   async forget(key: string, nonce: string): Promise<void> {
     key = checkPlanKey(key);
     nonce = checkNonce(nonce);
-    return this.store.transaction(async (tx) => {
+    return this.withIndex(async (tx, ix) => {
       const r = await tx.getReservation(key);
-      if (r && r.nonce === nonce) await tx.deleteReservation(key);
+      if (!r || r.nonce !== nonce) return;
+      await ix.remove(r);
+      await tx.deleteReservation(key);
     });
   }
 
@@ -318,7 +340,10 @@ export class Planner {
     } catch {
       throw new IpamError("InvalidParameterValue", "adopt: request must be JSON data (no cycles).");
     }
-    return this.store.transaction(async (tx) => tx.putReservation({ ...r, request, expiresAt: 0 }));
+    return this.withIndex(async (tx, ix) => {
+      await ix.remove(await tx.getReservation(r.key));
+      await tx.putReservation({ ...r, request, expiresAt: 0 });
+    });
   }
 
   // ---- internals ----
@@ -329,11 +354,11 @@ export class Planner {
    */
   private async plan(
     key: string, kind: Kind, ipamPoolId: string, request: object, userToken: string | undefined, opts: PlanOptions,
-    committed: (cidrs: string[]) => string, choose: (tx: StoreTx, view: View, others: string[]) => Promise<string[]>,
+    committed: (cidrs: string[]) => string, choose: (tx: StoreTx, view: View, ix: TxIndex) => Promise<string[]>,
     recheck?: (tx: StoreTx, view: View, cidrs: string[]) => Promise<void>,
   ): Promise<Plan> {
     const remote = await this.describeRemote(ipamPoolId);
-    return this.store.transaction(async (tx) => {
+    return this.withIndex(async (tx, ix) => {
       const now = opts.now ?? Date.now();
       await tx.lockPools([ipamPoolId]);
       const view = await this.view(tx, ipamPoolId, remote);
@@ -350,15 +375,18 @@ export class Planner {
         if (reuse.expiresAt !== 0) await tx.putReservation({ ...reuse, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS) });
         return { cidrs: reuse.cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: reuse.replaced };
       }
-      const holds = await tx.listReservationHolds(ipamPoolId);
-      const cidrs = await choose(tx, view, others(holds, key, now));
+      // Its own earlier plan does not steer this one; expired plans no longer steer any.
+      await ix.remove(prior);
+      await ix.purge(ipamPoolId, now, key);
+      const cidrs = await choose(tx, view, ix);
       if (userToken) await this.checkToken(tx, `${op}:${userToken}`, committed(cidrs));
-      await purgeExpired(tx, holds, now);
       const replaced = reuse ? reuse.replaced ?? reuse.cidrs : undefined;
-      await tx.putReservation({
+      const next: ReservationRecord = {
         key, kind, nonce, ipamPoolId, spacePoolId: ipamPoolId, cidrs, request: fp, expiresAt: now + (opts.ttlMs ?? DEFAULT_PLAN_TTL_MS),
         ...(replaced ? { replaced } : {}),
-      });
+      };
+      await tx.putReservation(next);
+      await ix.add(next);
       return { cidrs, nonce, clientToken, ipamPoolId, previouslyPlanned: replaced };
     });
   }
@@ -375,10 +403,19 @@ export class Planner {
       const r = await tx.getReservation(key);
       if (r && r.nonce === plan.nonce) {
         const { replaced: _done, ...held } = r;
+        // Held: the same CIDRs in the same space, indexed as they were.
         await tx.putReservation({ ...held, expiresAt: 0 });
       }
       return out;
     });
+  }
+
+  /** A store transaction with the index of reserved blocks; a space it found built is remembered once it committed. */
+  private async withIndex<T>(fn: (tx: StoreTx, ix: TxIndex) => Promise<T>): Promise<T> {
+    let ix: TxIndex | undefined;
+    const out = await this.store.transaction((tx) => fn(tx, (ix = this.reserved.in(tx))));
+    ix?.settled();
+    return out;
   }
 
   /**
@@ -438,9 +475,10 @@ export class Planner {
   }
 
   /**
-   * A scratch allocator holding a planned pool and the space other plans
-   * promised in it. Kept per process and brought up to date by difference,
-   * so that planning N siblings costs O(N), not O(N^2).
+   * A scratch allocator holding a planned pool and what is taken in it (a
+   * cloud pool's allocations, CIDRs this plan chose already, the plans a
+   * given CIDR overlaps); other plans are skipped through the index. Kept
+   * per process and brought up to date by difference.
    */
   private async virtualPool(planned: ReservationRecord, others: string[]): Promise<{ ipam: Ipam; id: string }> {
     const shape = `${planned.pool}\n${planned.cidrs.join(",")}`;
@@ -480,16 +518,6 @@ interface View {
   planned?: ReservationRecord;
   /** A cloud pool: the CIDRs already allocated in it. */
   used?: string[];
-}
-
-/** Planned CIDRs that other live reservations hold in a pool. */
-function others(holds: ReservationHold[], key: string, now: number): string[] {
-  return holds.filter((r) => r.key !== key && r.expiresAt > now).flatMap((r) => r.cidrs);
-}
-
-/** Deletes the expired plans among them (held ones, expiresAt 0, stay). */
-async function purgeExpired(tx: StoreTx, holds: ReservationHold[], now: number): Promise<void> {
-  for (const r of holds) if (r.expiresAt !== 0 && r.expiresAt <= now) await tx.deleteReservation(r.key);
 }
 
 function stripToken<T extends { clientToken?: string; dryRun?: boolean }>(v: T): Omit<T, "clientToken" | "dryRun"> {

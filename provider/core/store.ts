@@ -8,7 +8,7 @@
  * synchronously, PostgreSQL asynchronously; the core awaits either.
  */
 import type { Block } from "./cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "./model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, ReservedSegment, TokenRecord } from "./model";
 
 type R<T> = T | Promise<T>;
 
@@ -50,10 +50,27 @@ export interface StoreTx {
   deleteReservation(key: string): R<void>;
   /** Reservations holding space in the given pool. */
   listReservations(spacePoolId: string): R<ReservationRecord[]>;
-  /** The same reservations but the held ones (expiresAt 0), only key, CIDRs and expiry, in any order: what each plan reads. */
+  /** The same reservations but the held ones (expiresAt 0), only key, CIDRs and expiry, in any order. */
   listReservationHolds(spacePoolId: string): R<ReservationHold[]>;
+  /** The planned reservations of the space whose expiry has passed (0 < expiresAt <= now), in any order. */
+  listExpiredReservations(spacePoolId: string, now: number): R<ReservationRecord[]>;
   /** The reservation of a planned (maybe not yet created) pool, by the pool's id. */
   getPoolReservation(ipamPoolId: string): R<ReservationRecord | undefined>;
+
+  /*
+   * The index of reserved blocks (core/reserved.ts): per space, disjoint
+   * segments keyed by their last address. The core keeps it; stores only
+   * read and write segments.
+   */
+  /** Locks the space's reserved-block index until the transaction ends (no-op where the whole store is locked). */
+  lockReservations(spacePoolId: string): R<void>;
+  /** Up to `limit` segments of the space whose last address is >= from, ascending. */
+  reservedFrom(spacePoolId: string, from: bigint, limit: number): R<ReservedSegment[]>;
+  /** Writes a segment, replacing the one with the same last address. */
+  putReserved(spacePoolId: string, s: ReservedSegment): R<void>;
+  deleteReserved(spacePoolId: string, last: bigint): R<void>;
+  /** True once for a space whose index a store migrated from before it must still be built (and clears that). */
+  takeReservedPending(spacePoolId: string): R<boolean>;
 }
 
 export interface Store {
@@ -78,6 +95,7 @@ export interface Store {
 export const WRITE_METHODS = [
   "lockPools", "putPool", "deletePool", "addFree", "removeFree", "putAllocation", "deleteAllocation",
   "putAddress", "deleteAddress", "putToken", "putReservation", "deleteReservation",
+  "lockReservations", "putReserved", "deleteReserved", "takeReservedPending",
 ] as const satisfies readonly (keyof StoreTx)[];
 
 /** tx with every write replaced by one that throws: a read-only transaction's fn that writes fails loudly, before the store sees it. */

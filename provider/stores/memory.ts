@@ -5,7 +5,7 @@
  */
 import BTree from "sorted-btree";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, ReservedSegment, TokenRecord } from "../core/model";
 import { readOnlyTx, type Store, type StoreTx } from "../core/store";
 import { AllocationTable } from "./memory-allocations";
 import { Mutex } from "./mutex";
@@ -98,27 +98,121 @@ class MemoryTx implements StoreTx {
   getReservation(key: string) { const r = this.s.reservations.get(key); return r && clone(r); }
   putReservation(r: ReservationRecord) {
     const old = this.s.reservations.get(r.key);
-    this.s.reservations.set(r.key, clone(r));
-    this.undo.push(() => (old ? this.s.reservations.set(r.key, old) : this.s.reservations.delete(r.key)));
+    this.s.reservations.set(clone(r));
+    this.undo.push(() => (old ? this.s.reservations.set(old) : this.s.reservations.delete(r.key)));
   }
   deleteReservation(key: string) {
     const old = this.s.reservations.get(key);
     this.s.reservations.delete(key);
-    if (old) this.undo.push(() => this.s.reservations.set(key, old));
+    if (old) this.undo.push(() => this.s.reservations.set(old));
   }
   listReservations(spacePoolId: string) {
-    return [...this.s.reservations.values()].filter((r) => r.spacePoolId === spacePoolId).sort((a, b) => (a.key < b.key ? -1 : 1)).map(clone);
+    return this.s.reservations.inSpace(spacePoolId).sort((a, b) => (a.key < b.key ? -1 : 1)).map(clone);
   }
   listReservationHolds(spacePoolId: string) {
     const out: ReservationHold[] = [];
-    for (const r of this.s.reservations.values()) if (r.spacePoolId === spacePoolId && r.expiresAt !== 0) out.push({ key: r.key, cidrs: [...r.cidrs], expiresAt: r.expiresAt });
+    for (const r of this.s.reservations.inSpace(spacePoolId)) if (r.expiresAt !== 0) out.push({ key: r.key, cidrs: [...r.cidrs], expiresAt: r.expiresAt });
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
-  getPoolReservation(ipamPoolId: string) {
-    for (const r of this.s.reservations.values()) if (r.kind === "pool" && r.ipamPoolId === ipamPoolId) return clone(r);
-    return undefined;
+  listExpiredReservations(spacePoolId: string, now: number) { return this.s.reservations.expired(spacePoolId, now).map(clone); }
+  getPoolReservation(ipamPoolId: string) { const r = this.s.reservations.ofPlannedPool(ipamPoolId); return r && clone(r); }
+
+  lockReservations(): void {}
+  private segments(space: string): BTree<bigint, ReservedSegment> {
+    let t = this.s.reserved.get(space);
+    if (!t) this.s.reserved.set(space, (t = new BTree<bigint, ReservedSegment>(undefined, cmp)));
+    return t;
+  }
+  reservedFrom(spacePoolId: string, from: bigint, limit: number): ReservedSegment[] {
+    const out: ReservedSegment[] = [];
+    const t = this.s.reserved.get(spacePoolId);
+    if (!t) return out;
+    for (const [, g] of t.entries(from)) {
+      if (out.length >= limit) break;
+      out.push({ ...g });
+    }
+    return out;
+  }
+  putReserved(spacePoolId: string, g: ReservedSegment) {
+    const t = this.segments(spacePoolId);
+    const old = t.get(g.last);
+    t.set(g.last, { ...g });
+    this.undo.push(() => (old ? t.set(g.last, old) : t.delete(g.last)));
+  }
+  deleteReserved(spacePoolId: string, last: bigint) {
+    const t = this.segments(spacePoolId);
+    const old = t.get(last);
+    if (old && t.delete(last)) this.undo.push(() => t.set(last, old));
+  }
+  takeReservedPending(): boolean { return false; } // never migrated: built as it goes
+}
+
+/**
+ * Plan reservations by key, with the indexes the planner's reads need: by
+ * space, by planned pool id, and by expiry within a space (so finding the
+ * expired ones reads only those).
+ */
+class Reservations {
+  private readonly byKey = new Map<string, ReservationRecord>();
+  private readonly bySpace = new Map<string, Set<string>>();
+  private readonly byPlannedPool = new Map<string, string>();
+  private readonly byExpiry = new Map<string, BTree<string, string>>();
+
+  get(key: string) { return this.byKey.get(key); }
+  values() { return this.byKey.values(); }
+  get size() { return this.byKey.size; }
+  [Symbol.iterator]() { return this.byKey[Symbol.iterator](); }
+
+  set(r: ReservationRecord): void {
+    this.delete(r.key);
+    this.byKey.set(r.key, r);
+    if (r.spacePoolId) {
+      let keys = this.bySpace.get(r.spacePoolId);
+      if (!keys) this.bySpace.set(r.spacePoolId, (keys = new Set()));
+      keys.add(r.key);
+      if (r.expiresAt !== 0) {
+        let t = this.byExpiry.get(r.spacePoolId);
+        if (!t) this.byExpiry.set(r.spacePoolId, (t = new BTree<string, string>()));
+        t.set(expiryKey(r), r.key);
+      }
+    }
+    if (r.kind === "pool") this.byPlannedPool.set(r.ipamPoolId, r.key);
+  }
+
+  delete(key: string): void {
+    const r = this.byKey.get(key);
+    if (!r) return;
+    this.byKey.delete(key);
+    if (r.spacePoolId) {
+      this.bySpace.get(r.spacePoolId)?.delete(key);
+      if (r.expiresAt !== 0) this.byExpiry.get(r.spacePoolId)?.delete(expiryKey(r));
+    }
+    if (r.kind === "pool" && this.byPlannedPool.get(r.ipamPoolId) === key) this.byPlannedPool.delete(r.ipamPoolId);
+  }
+
+  inSpace(space: string): ReservationRecord[] {
+    return [...(this.bySpace.get(space) ?? [])].map((k) => this.byKey.get(k)!);
+  }
+
+  ofPlannedPool(ipamPoolId: string): ReservationRecord | undefined {
+    const k = this.byPlannedPool.get(ipamPoolId);
+    return k === undefined ? undefined : this.byKey.get(k);
+  }
+
+  expired(space: string, now: number): ReservationRecord[] {
+    const out: ReservationRecord[] = [];
+    const t = this.byExpiry.get(space);
+    if (!t) return out;
+    for (const [k, key] of t.entries()) {
+      if (Number(k.slice(0, 16)) > now) break;
+      out.push(this.byKey.get(key)!);
+    }
+    return out;
   }
 }
+
+/** Sorts by expiry, then key: epoch ms fit 16 digits. */
+const expiryKey = (r: ReservationRecord) => `${String(r.expiresAt).padStart(16, "0")}\n${r.key}`;
 
 export class MemoryStore implements Store {
   readonly kind = "memory";
@@ -127,7 +221,9 @@ export class MemoryStore implements Store {
   readonly allocations = new AllocationTable();
   readonly addresses = new Map<string, AddressRecord>();
   readonly tokens = new Map<string, TokenRecord>();
-  readonly reservations = new Map<string, ReservationRecord>();
+  readonly reservations = new Reservations();
+  /** Per space, the index of reserved blocks: segments by last address. */
+  readonly reserved = new Map<string, BTree<bigint, ReservedSegment>>();
   private readonly mutex = new Mutex();
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -49,13 +49,13 @@ export const MIGRATIONS: string[][] = [
     `-- postgres only\nUPDATE ipam_reservations SET expires_at = (body::json->>'expiresAt')::bigint, cidrs = array_to_string(ARRAY(SELECT json_array_elements_text(body::json->'cidrs')), ',')`,
   ],
   // The index of reserved blocks (core/reserved.ts): a plan reads the segments from its candidate on, not every
-  // sibling's reservation. Built by the core, per space, from the plans live now (their CIDRs are text here):
+  // sibling's reservation. Built by the core, per space, from the reservations there now (their CIDRs are text here):
   // ipam_reserved_pending names the spaces to build on first use. Expired plans are found by expiry.
   [
     `-- sqlite only\nCREATE TABLE ipam_reserved (pool_id TEXT NOT NULL, last TEXT NOT NULL, start TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (pool_id, last)) WITHOUT ROWID`,
     `-- postgres only\nCREATE TABLE ipam_reserved (pool_id TEXT NOT NULL, last TEXT NOT NULL, start TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (pool_id, last))`,
     `CREATE TABLE ipam_reserved_pending (pool_id TEXT PRIMARY KEY)`,
-    `INSERT INTO ipam_reserved_pending (pool_id) SELECT DISTINCT space_pool_id FROM ipam_reservations WHERE expires_at <> 0 AND space_pool_id IS NOT NULL`,
+    `INSERT INTO ipam_reserved_pending (pool_id) SELECT DISTINCT space_pool_id FROM ipam_reservations WHERE space_pool_id IS NOT NULL`,
     `CREATE INDEX ipam_reservations_expiry ON ipam_reservations (space_pool_id, expires_at)`,
     `DROP INDEX ipam_reservations_space`,
   ],

@@ -11,15 +11,16 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Block } from "../core/cidr";
-import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, TokenRecord } from "../core/model";
+import type { AddressRecord, AllocationRecord, PoolRecord, ReservationHold, ReservationRecord, ReservedSegment, TokenRecord } from "../core/model";
 import { IpamError } from "../core/errors";
 import { quote } from "../core/quote";
 import { readOnlyTx, type Store, type StoreTx } from "../core/store";
 import { MAX_BUSY_TIMEOUT_MS } from "./url";
 import { Mutex } from "./mutex";
 import {
-  decodeAllocation, decodePool, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace,
-  LIST_HOLDS, LOWEST_FREE_ANYWHERE, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, toBlock, toHold,
+  decodeAllocation, decodePool, DELETE_RESERVED, encodeAllocation, encodePool, FREE_MIN_ADD, FREE_MIN_REMOVE, forDialect, hexStart, isWholeSpace,
+  LIST_EXPIRED, LIST_HOLDS, LOWEST_FREE_ANYWHERE, lowestFreeSql, lowestRow, MIGRATIONS, PUT_RESERVATION, PUT_RESERVED, RESERVED_FROM,
+  TAKE_PENDING, toBlock, toHold, toSegment,
 } from "./sql";
 
 /** The shared SQL numbers its parameters $1..$n, which SQLite reads as names: better-sqlite3 binds them from {1: .., 2: ..}. */
@@ -52,16 +53,6 @@ export class SqliteStore implements Store {
   private readonly beginRead: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
-  private readonly dataVersion: Database.Statement;
-  /**
-   * Live plan reservations by space pool, as this connection last read or
-   * wrote them: every plan reads all of its pool's, so re-reading them from
-   * SQL made a preview of N siblings cost O(N^2) statements' rows. Valid
-   * while PRAGMA data_version (which moves only when another connection
-   * commits) stays the same; dropped on rollback.
-   */
-  readonly holds = new Map<string, Map<string, ReservationHold>>();
-  private holdsVersion = -1;
   readonly busyTimeoutMs: number;
 
   constructor(readonly file: string, opts: SqliteOptions = {}) {
@@ -83,7 +74,6 @@ export class SqliteStore implements Store {
       this.beginRead = this.db.prepare("BEGIN DEFERRED");
       this.commit = this.db.prepare("COMMIT");
       this.rollback = this.db.prepare("ROLLBACK");
-      this.dataVersion = this.db.prepare("PRAGMA data_version").pluck();
     } catch (e) {
       // A refused open (e.g. a schema newer than this code) must not leave the
       // connection and its file descriptors open: the caller never gets a store to close.
@@ -137,18 +127,11 @@ export class SqliteStore implements Store {
     return this.mutex.run(async () => {
       try {
         begin.run();
-        // Also what starts a deferred transaction's snapshot, so the holds cache is checked against the data it will read.
-        const version = this.dataVersion.get() as number;
-        if (version !== this.holdsVersion) {
-          this.holds.clear();
-          this.holdsVersion = version;
-        }
         const out = await fn(new SqliteTx(this));
         this.commit.run();
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.rollback.run();
-        this.holds.clear();
         throw this.named(e);
       }
     });
@@ -237,30 +220,29 @@ class SqliteTx implements StoreTx {
     const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE key = ?").get(key) as Row | undefined;
     return r && (JSON.parse(r.body as string) as ReservationRecord);
   }
-  /** Keeps the cached holds in step with a write of this transaction. */
-  private hold(key: string, r?: ReservationRecord) {
-    for (const m of this.s.holds.values()) m.delete(key);
-    if (r && r.expiresAt !== 0 && r.spacePoolId) this.s.holds.get(r.spacePoolId)?.set(key, { key, cidrs: [...r.cidrs], expiresAt: r.expiresAt });
-  }
   putReservation(r: ReservationRecord) {
-    this.hold(r.key, r);
     this.s.stmt(PUT_RESERVATION).run(args(r.key, r.spacePoolId ?? null, r.kind === "pool" ? r.ipamPoolId : null, JSON.stringify(r), r.expiresAt, r.cidrs.join(",")));
   }
   deleteReservation(key: string) {
-    this.hold(key);
     this.s.stmt("DELETE FROM ipam_reservations WHERE key = ?").run(key);
   }
   listReservations(spacePoolId: string) {
     return (this.s.stmt("SELECT body FROM ipam_reservations WHERE space_pool_id = ? ORDER BY key").all(spacePoolId) as Row[]).map((r) => JSON.parse(r.body as string) as ReservationRecord);
   }
   listReservationHolds(spacePoolId: string): ReservationHold[] {
-    let m = this.s.holds.get(spacePoolId);
-    if (!m) {
-      const rows = (this.s.stmt(LIST_HOLDS).all(args(spacePoolId)) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
-      this.s.holds.set(spacePoolId, (m = new Map(rows.map((h) => [h.key, h]))));
-    }
-    return [...m.values()].map((h) => ({ ...h, cidrs: [...h.cidrs] }));
+    return (this.s.stmt(LIST_HOLDS).all(args(spacePoolId)) as { key: string; cidrs: string; expires_at: number }[]).map(toHold);
   }
+  listExpiredReservations(spacePoolId: string, now: number) {
+    return (this.s.stmt(LIST_EXPIRED).all(args(spacePoolId, now)) as Row[]).map((r) => JSON.parse(r.body as string) as ReservationRecord);
+  }
+
+  lockReservations(): void {} // BEGIN IMMEDIATE already holds the database's write lock.
+  reservedFrom(spacePoolId: string, from: bigint, limit: number): ReservedSegment[] {
+    return (this.s.stmt(RESERVED_FROM).all(args(spacePoolId, hexStart(from), limit)) as { start: string; last: string; n: number }[]).map(toSegment);
+  }
+  putReserved(spacePoolId: string, g: ReservedSegment) { this.s.stmt(PUT_RESERVED).run(args(spacePoolId, hexStart(g.last), hexStart(g.start), g.count)); }
+  deleteReserved(spacePoolId: string, last: bigint) { this.s.stmt(DELETE_RESERVED).run(args(spacePoolId, hexStart(last))); }
+  takeReservedPending(spacePoolId: string) { return this.s.stmt(TAKE_PENDING).all(args(spacePoolId)).length > 0; }
   getPoolReservation(ipamPoolId: string) {
     const r = this.s.stmt("SELECT body FROM ipam_reservations WHERE planned_pool_id = ?").get(ipamPoolId) as Row | undefined;
     return r && (JSON.parse(r.body as string) as ReservationRecord);

@@ -255,12 +255,13 @@ describe("the engine's other flows", () => {
 
     provider.configure({ store: store.url, strictPlan: true });
     // The plan itself moves (the planner records it before the handler sees the change), and the failure stays.
-    const before = rows.dump(["ipam_reservations"]);
+    // Reservations and their index (ipam_reserved) move with the plan; nothing else changes.
+    const before = rows.dump(["ipam_reservations", "ipam_reserved"]);
     for (let i = 0; i < 2; i++) {
       const strict = await provider.check(app, {}, { ipamPoolId: poolId });
       expect(strict.failures).toEqual([{ property: "cidr", reason: expect.stringContaining(`planned ${planned.inputs.cidr} earlier`) }]);
     }
-    expect(rows.dump(["ipam_reservations"])).toBe(before);
+    expect(rows.dump(["ipam_reservations", "ipam_reserved"])).toBe(before);
 
     provider.configure({ store: store.url });
     const moved = await provider.check(app, {}, { ipamPoolId: poolId });

@@ -13,6 +13,9 @@ import { Ipam } from "../../provider/core/ipam";
 import { openStore } from "../../provider/stores";
 import { PostgresStore } from "../../provider/stores/postgres";
 import { MIGRATIONS } from "../../provider/stores/sql";
+import { Planner } from "../../provider/core/plan";
+import type { Store } from "../../provider/core/store";
+import { MemoryStore } from "../../provider/stores/memory";
 import { SqliteStore } from "../../provider/stores/sqlite";
 import { freshPgDatabase } from "../support/pg";
 import { killAllWorkers, startTogether, startWorker } from "../support/workers";
@@ -65,6 +68,29 @@ function openDescriptors(file: string): string[] {
       return [];
     }
   });
+}
+
+/**
+ * Migration 6 on a store holding plans made before it: a pool 10.6.0.0/16 with a held plan (its
+ * allocation made) and two live ones, written as version 5 wrote them. `raw` runs SQL beside the store.
+ */
+const V5_POOL = "ipam-pool-0000000000000006a";
+const v5Plan = (key: string, cidr: string, expiresAt: number) => ({
+  key, kind: "allocation", nonce: `n-${key}`, ipamPoolId: V5_POOL, spacePoolId: V5_POOL, cidrs: [cidr], request: "{}", expiresAt,
+});
+const V5_PLANS = [v5Plan("k/held", "10.6.0.0/24", 0), v5Plan("k/a", "10.6.1.0/24", 4_000_000_000_000), v5Plan("k/b", "10.6.2.0/24", 4_000_000_000_000)];
+
+/** After opening: the space is built on first use (held and live plans), a new plan skips them; the mark goes. */
+async function expectV5PlansIndexed(store: Store, pending: () => Promise<string[]>): Promise<void> {
+  const ipam = new Ipam(store);
+  // The held plan's allocation, as version 5 left it.
+  await ipam.allocate({ ipamPoolId: V5_POOL, cidr: "10.6.0.0/24" });
+  expect(await pending()).toEqual([V5_POOL]);
+  const plan = await new Planner(ipam, () => new MemoryStore()).planAllocation("k/c", { ipamPoolId: V5_POOL, netmaskLength: 24 });
+  expect(plan.cidrs).toEqual(["10.6.3.0/24"]);
+  expect(await pending()).toEqual([]);
+  const segments = await store.read(async (tx) => tx.reservedFrom(V5_POOL, 0n, 100));
+  expect(segments).toEqual([{ start: 0x0a060000n, last: 0x0a0603ffn, count: 1 }]);
 }
 
 describe("SQLite store", () => {
@@ -128,7 +154,7 @@ describe("SQLite store", () => {
     rawSqlite(file, (db) => {
       db.exec("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
       db.prepare("INSERT INTO ipam_schema (version) VALUES (?)").run(have);
-      for (const step of MIGRATIONS.slice(0, have)) for (const sql of step) db.exec(sql);
+      for (const step of MIGRATIONS.slice(0, have)) for (const sql of step) if (!sql.startsWith("-- postgres only")) db.exec(sql);
     });
     const c = countMigrationRuns();
     try {
@@ -178,7 +204,7 @@ describe("SQLite store", () => {
     rawSqlite(old, (db) => {
       expect(db.prepare("SELECT version FROM ipam_schema").all()).toEqual([{ version: MIGRATIONS.length }]);
       expect(db.prepare("SELECT name FROM sqlite_schema WHERE sql LIKE '%WITHOUT ROWID%' ORDER BY name").all().map((r: any) => r.name))
-        .toEqual(["ipam_allocations", "ipam_free", "ipam_free_min"]);
+        .toEqual(["ipam_allocations", "ipam_free", "ipam_free_min", "ipam_reserved"]);
     });
   });
 
@@ -201,6 +227,27 @@ describe("SQLite store", () => {
         { key: "p/s/IpamPoolAllocation/b", cidrs: ["10.0.1.0/24", "10.0.2.0/24"], expiresAt: 1_900_000_000_000 },
       ]);
       expect((await store.transaction(async (tx) => tx.listReservations("ipam-pool-0a"))).map((r) => r.key)).toEqual(["p/s/IpamPoolAllocation/a", "p/s/IpamPoolAllocation/b"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a version-5 file's plans are indexed on first use (migration 6): a new sibling skips them", async () => {
+    const file = path.join(dir, "v5.db");
+    rawSqlite(file, (db) => {
+      db.exec("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
+      db.prepare("INSERT INTO ipam_schema (version) VALUES (5)").run();
+      for (const step of MIGRATIONS.slice(0, 5)) for (const sql of step) if (!sql.startsWith("-- postgres only")) db.exec(sql);
+      const pool = { ipamPoolId: V5_POOL, addressFamily: "ipv4", poolDepth: 1, tags: {}, allocationResourceTags: {}, allocationStrategy: "first-fit", cidrs: [{ start: String(0x0a060000), prefix: 16 }], sourceAllocationIds: [] };
+      db.prepare("INSERT INTO ipam_pools (id, source_id, body) VALUES (?, NULL, ?)").run(V5_POOL, JSON.stringify(pool));
+      db.prepare("INSERT INTO ipam_free (pool_id, prefix, start) VALUES (?, 16, ?)").run(V5_POOL, (0x0a060000).toString(16).padStart(32, "0"));
+      db.prepare("INSERT INTO ipam_free_min (pool_id, prefix, start) VALUES (?, 16, ?)").run(V5_POOL, (0x0a060000).toString(16).padStart(32, "0"));
+      const put = db.prepare("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body, expires_at, cidrs) VALUES (?, ?, NULL, ?, ?, ?)");
+      for (const r of V5_PLANS) put.run(r.key, V5_POOL, JSON.stringify(r), r.expiresAt, r.cidrs.join(","));
+    });
+    const store = new SqliteStore(file);
+    try {
+      await expectV5PlansIndexed(store, async () => rawSqlite(file, (db) => db.prepare("SELECT pool_id FROM ipam_reserved_pending").pluck().all() as string[]));
     } finally {
       await store.close();
     }
@@ -290,6 +337,34 @@ describe("PostgreSQL store", () => {
     try {
       expect(await store.transaction(async (tx) => tx.listReservationHolds("ipam-pool-0b")))
         .toEqual([{ key: "k/b", cidrs: ["10.0.1.0/24", "10.0.2.0/24"], expiresAt: 1_900_000_000_000 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a version-5 database's plans are indexed on first use (migration 6): a new sibling skips them", async () => {
+    const url = await freshPgDatabase("ipam_pg_v5");
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query("CREATE TABLE ipam_schema (version INTEGER NOT NULL)");
+      await c.query("INSERT INTO ipam_schema (version) VALUES (5)");
+      for (const step of MIGRATIONS.slice(0, 5)) for (const sql of step) if (!sql.startsWith("-- sqlite only")) await c.query(sql);
+      const pool = { ipamPoolId: V5_POOL, addressFamily: "ipv4", poolDepth: 1, tags: {}, allocationResourceTags: {}, allocationStrategy: "first-fit", cidrs: [{ start: String(0x0a060000), prefix: 16 }], sourceAllocationIds: [] };
+      const hex = (0x0a060000).toString(16).padStart(32, "0");
+      await c.query("INSERT INTO ipam_pools (id, source_id, body) VALUES ($1, NULL, $2)", [V5_POOL, JSON.stringify(pool)]);
+      await c.query("INSERT INTO ipam_free (pool_id, prefix, start) VALUES ($1, 16, $2)", [V5_POOL, hex]);
+      await c.query("INSERT INTO ipam_free_min (pool_id, prefix, start) VALUES ($1, 16, $2)", [V5_POOL, hex]);
+      for (const r of V5_PLANS) {
+        await c.query("INSERT INTO ipam_reservations (key, space_pool_id, planned_pool_id, body, expires_at, cidrs) VALUES ($1, $2, NULL, $3, $4, $5)",
+          [r.key, V5_POOL, JSON.stringify(r), r.expiresAt, r.cidrs.join(",")]);
+      }
+    } finally {
+      await c.end();
+    }
+    const store = new PostgresStore(url);
+    try {
+      await expectV5PlansIndexed(store, async () => (await query<{ pool_id: string }>(url, "SELECT pool_id FROM ipam_reserved_pending")).map((r) => r.pool_id));
     } finally {
       await store.close();
     }

@@ -53,9 +53,11 @@ function dumpMemory(s: MemoryStore): string {
   }
   const poolIds = (s.allocations as unknown as { poolIds: string[] }).poolIds;
   const allocations = poolIds.flatMap((p) => s.allocations.list(p)).map(json);
-  const entries = (m: Map<string, unknown>) => [...m].map(json);
+  const entries = (m: Iterable<[string, unknown]>) => [...m].map(json);
+  const reserved = [...s.reserved].flatMap(([space, t]) => [...t.values()].map((g) => json([space, g])));
   return [
     `## pools\n${sorted(entries(s.pools))}`, `## free\n${sorted(free)}`, `## allocations\n${sorted(allocations)}`,
     `## addresses\n${sorted(entries(s.addresses))}`, `## tokens\n${sorted(entries(s.tokens))}`, `## reservations\n${sorted(entries(s.reservations))}`,
+    `## reserved\n${sorted(reserved)}`,
   ].join("\n");
 }
