@@ -6,10 +6,19 @@ import { checkFailure, context, defined, driftNote, isUnknown, notFound, UNKNOWN
 
 type Props = Record<string, any>;
 
-/** The user's request; after check() the planned CIDR is in `cidr` and the user's own in `requestedCidr` ("" for none). */
+/**
+ * The cidr the user gave. After check() the planned CIDR is in `cidr`, the user's own in `requestedCidr`,
+ * which is left out when there is none (state kept small); checked inputs always have planNonce. States
+ * written before say requestedCidr "" for none.
+ */
+const requested = (p: Props): string | undefined => ("requestedCidr" in p ? p.requestedCidr : "planNonce" in p ? undefined : p.cidr) || undefined;
+/** What check() adds to the program's inputs to keep the user's cidr beside the planned one. */
+const given = (news: Props): Props => (news.cidr !== undefined && news.cidr !== null ? { requestedCidr: news.cidr } : {});
+
+/** The user's request. */
 function request(p: Props): AllocateInput {
   return {
-    ipamPoolId: p.ipamPoolId, cidr: ("requestedCidr" in p ? p.requestedCidr : p.cidr) || undefined, netmaskLength: p.netmaskLength, allowedCidrs: p.allowedCidrs,
+    ipamPoolId: p.ipamPoolId, cidr: requested(p), netmaskLength: p.netmaskLength, allowedCidrs: p.allowedCidrs,
     disallowedCidrs: p.disallowedCidrs, description: p.description, resourceId: p.resourceId,
     resourceType: p.resourceType ?? "custom", resourceTags: p.tags, clientToken: p.clientToken,
   };
@@ -23,7 +32,7 @@ export async function check(olds: Props, news: Props) {
   }
   if (news.ipamPoolAllocationId) {
     try {
-      return { inputs: { ...news, requestedCidr: news.cidr ?? "", cidr: (await adoptable(news)).cidr, planNonce: "" } };
+      return { inputs: { ...news, ...given(news), cidr: (await adoptable(news)).cidr, planNonce: "" } };
     } catch (e) {
       return checkFailure(e);
     }
@@ -32,14 +41,14 @@ export async function check(olds: Props, news: Props) {
   if (olds.cidr && olds.cidr !== UNKNOWN && olds.ipamPoolId === news.ipamPoolId
     && (news.cidr === undefined || news.cidr === olds.cidr)
     && (news.netmaskLength === undefined || news.netmaskLength === prefixOf(olds.cidr))) {
-    return { inputs: { ...news, requestedCidr: news.cidr ?? "", cidr: olds.cidr, planNonce: olds.planNonce ?? "" } };
+    return { inputs: { ...news, ...given(news), cidr: olds.cidr, planNonce: olds.planNonce ?? "" } };
   }
   const { planner, strict, ttlMs } = context();
   try {
     const plan = await planner.planAllocation(news.planKey, request(news), { ttlMs });
     const note = driftNote(news.planKey, plan.previouslyPlanned, plan.cidrs);
     if (note && strict) return { inputs: {}, failures: [{ property: "cidr", reason: `plan changed (ipam:strictPlan): ${note}` }] };
-    return { inputs: { ...news, requestedCidr: news.cidr ?? "", cidr: plan.cidrs[0], planNonce: plan.nonce, ...(note ? { planNote: note } : {}) } };
+    return { inputs: { ...news, ...given(news), cidr: plan.cidrs[0], planNonce: plan.nonce, ...(note ? { planNote: note } : {}) } };
   } catch (e) {
     return checkFailure(e);
   }
@@ -67,7 +76,7 @@ async function adoptable(p: Props) {
   if (!a || a.ipamPoolId !== p.ipamPoolId) {
     throw new IpamError("InvalidIpamPoolAllocationId.NotFound", `allocation ${p.ipamPoolAllocationId} does not exist in pool ${p.ipamPoolId}; check ipamPoolAllocationId and ipamPoolId.`);
   }
-  const wanted = "requestedCidr" in p ? p.requestedCidr : p.cidr;
+  const wanted = requested(p);
   if (wanted && wanted !== a.cidr) {
     throw new IpamError("InvalidParameterValue", `allocation ${a.ipamPoolAllocationId} holds ${a.cidr}, not ${wanted}; give its cidr or leave cidr out.`);
   }
