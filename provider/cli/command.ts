@@ -12,6 +12,9 @@ import { IpamError } from "../core/errors";
 import type { Style } from "../render/format";
 import { Flags, flagsHelp, Parsed, parseArgs } from "./args";
 import { CONFIG_FLAGS, CONFIG_HELP, connect, Connection } from "./connect";
+import { stdoutIsTTY } from "./tty";
+import { inWorker, shouldFork } from "./worker";
+
 
 export interface Command {
   /** One line for `pulumi-ipam --help`. */
@@ -68,6 +71,7 @@ export function readCommand(name: string, spec: ReadSpec): Command {
   return {
     summary: spec.summary,
     async main(argv) {
+      if (shouldFork()) return inWorker(name, argv);
       const io: Io = {
         out: (t) => { process.stdout.write(t); },
         err: (t) => { process.stderr.write(t); },
@@ -77,7 +81,7 @@ export function readCommand(name: string, spec: ReadSpec): Command {
       try {
         if (argv.includes("--help") || argv.includes("-h")) { io.out(`${helpOf(spec)}\n`); return 0; }
         const p = parseArgs(argv, { ...spec.flags, ...COMMON }, spec.positional, name);
-        const tty = !!process.stdout.isTTY;
+        const tty = stdoutIsTTY();
         io.style = { color: tty && !p.flags["no-color"] && !process.env.NO_COLOR, unicode: tty };
         if (spec.connects !== "optional") conn = await connect(p.flags);
         return await spec.run(p, io, conn);

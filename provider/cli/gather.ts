@@ -6,12 +6,11 @@
  * reservations from the store, which name the resources (their keys are the
  * resources' URNs).
  */
-import { formatCidr } from "../core/cidr";
 import { poolInfo } from "../core/ipam";
 import type { ReservationRecord } from "../core/model";
 import { DEFAULT_SCOPE_ID } from "../core/scopes";
 import type { StoreTx } from "../core/store";
-import type { AllocationInfo, PoolInfo } from "../core/types";
+import type { PoolInfo } from "../core/types";
 import type { Inventory, PlanView } from "../render/inventory";
 import { planName } from "../render/inventory";
 import type { Connection } from "./connect";
@@ -50,8 +49,8 @@ export async function gather(conn: Connection, now = Date.now()): Promise<Invent
     await conn.store!.read(async (tx) => {
       inv.pools = (await tx.listPools()).map(poolInfo);
       for (const [i, pool] of inv.pools.entries()) {
-        const family = pool.addressFamily === "ipv6" ? "ipv6" : "ipv4";
-        inv.allocations[pool.ipamPoolId] = (await tx.listAllocations(pool.ipamPoolId)).map(({ start, prefix, ...a }): AllocationInfo => ({ ...a, cidr: formatCidr(family, { start, prefix }) }));
+        // The records as the store gives them: the tree reads start and prefix, so nothing is copied or parsed.
+        inv.allocations[pool.ipamPoolId] = await tx.listAllocations(pool.ipamPoolId);
         p.update(i + 1, inv.pools.length, "pools");
       }
       inv.plans = await reservations(tx, inv.pools, conn.settings.scopeId, now);

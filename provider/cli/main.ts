@@ -6,33 +6,31 @@
  * Every command but `run` only reads.
  */
 import type { Command } from "./command";
-import { exportCommand } from "./export";
-import { free } from "./free";
-import { map } from "./map";
-import { pools } from "./pools";
-import { report } from "./report";
-import { runAndExit, USAGE as RUN_USAGE } from "./run";
-import { show } from "./show";
-import { usage } from "./usage";
+import { inWorker, shouldFork } from "./worker";
 
 const run: Command = {
   summary: "run a Pulumi program with the real Pulumi CLI: run <dir> preview|up|refresh|destroy|cancel|outputs",
   main(argv) {
-    if (argv.includes("--help") || argv.includes("-h")) { process.stdout.write(`${RUN_USAGE}\n`); return Promise.resolve(0); }
+    // Loaded only here: @pulumi/pulumi's automation API costs ~60 MB and 0.3 s that the read commands never need.
+    const { runAndExit, USAGE } = require("./run") as typeof import("./run");
+    if (argv.includes("--help") || argv.includes("-h")) { process.stdout.write(`${USAGE}\n`); return Promise.resolve(0); }
     runAndExit(argv);
   },
 };
 
-/** The commands, by name. Adding one is one line here. */
-export const COMMANDS: Record<string, Command> = {
-  run,
-  pools,
-  free,
-  show,
-  usage,
-  map,
-  report,
-  export: exportCommand,
+/**
+ * The commands, by name, each loaded when it runs (a read command's modules are loaded in its worker
+ * only, worker.ts). Adding one is one line here.
+ */
+export const COMMANDS: Record<string, { load: () => Command; reads?: boolean }> = {
+  run: { load: () => run },
+  pools: { load: () => (require("./pools") as typeof import("./pools")).pools, reads: true },
+  free: { load: () => (require("./free") as typeof import("./free")).free, reads: true },
+  show: { load: () => (require("./show") as typeof import("./show")).show, reads: true },
+  usage: { load: () => (require("./usage") as typeof import("./usage")).usage, reads: true },
+  map: { load: () => (require("./map") as typeof import("./map")).map, reads: true },
+  report: { load: () => (require("./report") as typeof import("./report")).report, reads: true },
+  export: { load: () => (require("./export") as typeof import("./export")).exportCommand, reads: true },
 };
 
 function help(): string {
@@ -40,7 +38,7 @@ function help(): string {
   return `pulumi-ipam: IP address management as infrastructure code
 
 commands:
-${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`).join("\n")}
+${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.load().summary}`).join("\n")}
 
 Run 'pulumi-ipam <command> --help' for a command's options.`;
 }
@@ -63,7 +61,7 @@ export function cli(argv: string[]): void {
     process.stderr.write(`InvalidParameterValue: unknown command ${JSON.stringify(command)}; run 'pulumi-ipam --help'\n`);
     return exit(2);
   }
-  const done = c.main(rest);
+  const done = c.reads && shouldFork() ? inWorker(command, rest) : c.load().main(rest);
   if (done) done.then(exit, (e) => { process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`); exit(1); });
 }
 

@@ -2,10 +2,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { IpamError } from "../core/errors";
-import { renderHtml } from "../render/html";
+import { renderHtmlChunks } from "../render/html";
 import { findPool, poolTree } from "../render/inventory";
 import { layoutMap } from "../render/map";
-import { renderSvg } from "../render/svg";
+import { renderSvgChunks } from "../render/svg";
 import { readCommand } from "./command";
 import { gather } from "./gather";
 import { NAMES_HELP } from "./pools";
@@ -40,7 +40,13 @@ ${NAMES_HELP}`,
     const bar = progress("laying out the map");
     const layout = layoutMap(nodes, { onProgress: (done, total) => bar.update(done, total, "allocations") });
     bar.end();
-    fs.writeFileSync(file, ext === ".svg" ? renderSvg(layout) : renderHtml(layout));
+    // Written as it is rendered: a map of 100k allocations is tens of MB of text.
+    const fd = fs.openSync(file, "w");
+    try {
+      for (const chunk of ext === ".svg" ? renderSvgChunks(layout) : renderHtmlChunks(layout)) fs.writeSync(fd, chunk);
+    } finally {
+      fs.closeSync(fd);
+    }
     io.err(`wrote ${file}: ${layout.allocationCount} allocations in ${layout.pools.length} pools\n`);
     return 0;
   },

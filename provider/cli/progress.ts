@@ -4,13 +4,15 @@
  * most every 100 ms, shown only once the operation has run 300 ms, and
  * erased at the end.
  */
+import { stderrIsTTY } from "./tty";
+
 export interface Progress {
   update(done: number, total: number, what: string): void;
   end(): void;
 }
 
 export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  const on = !!stream.isTTY && !process.env.PULUMI_IPAM_NO_PROGRESS;
+  const on = (stream === process.stderr ? stderrIsTTY() : !!stream.isTTY) && !process.env.PULUMI_IPAM_NO_PROGRESS;
   const started = Date.now();
   let last = 0, shown = false;
   return {

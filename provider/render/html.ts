@@ -6,7 +6,7 @@
  */
 import { formatCount } from "./format";
 import { FREE_COLOR, MapLayout } from "./map";
-import { mapGroup, xml } from "./svg";
+import { mapGroupChunks, xml } from "./svg";
 
 const STYLE = `
 body{margin:0;font:14px "DejaVu Sans",Arial,sans-serif;color:#222;background:#fff;display:flex;flex-direction:column;height:100vh}
@@ -112,7 +112,8 @@ const SCRIPT = `
 /** JSON inside a <script> element: "</" would end it. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
 
-export function renderHtml(l: MapLayout): string {
+/** The page, as chunks of text (the map's part is written as it is made). */
+export function* renderHtmlChunks(l: MapLayout): Generator<string> {
   const pools = Object.fromEntries(l.pools.map((p) => [p.id, { name: p.name, parent: p.parent ?? null, box: [p.box.x, p.box.y, p.box.w, p.box.h] }]));
   const pad = 20;
   const legend = l.legend.map((e) => {
@@ -120,7 +121,7 @@ export function renderHtml(l: MapLayout): string {
     const what = e.kind === "pool" ? "nested pool" : `${e.count} allocation${e.count === 1 ? "" : "s"}`;
     return `<li class="legend-entry" data-owner="${xml(e.owner)}" data-kind="${e.kind}" data-color="${e.color}"><span class="sw" style="${sw}"></span><span>${xml(e.owner)}: ${what}, ${formatCount(e.addresses)} addresses</span></li>`;
   });
-  return [
+  yield [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${xml(`pulumi-ipam map: ${l.title}`)}</title>`,
@@ -130,7 +131,10 @@ export function renderHtml(l: MapLayout): string {
     `<header><h1>${xml(l.title)}</h1><span>${l.allocationCount} allocations, ${l.pools.length} pools</span><nav id="crumbs"></nav><span id="controls"><button type="button" onclick="ipamZoom(null)">reset zoom</button></span></header>`,
     '<div id="wrap">',
     `<svg id="ipam-map" xmlns="http://www.w3.org/2000/svg" viewBox="${-pad} ${-pad} ${l.width + 2 * pad} ${l.height + 2 * pad}" preserveAspectRatio="xMidYMid meet" font-family="DejaVu Sans, Arial, sans-serif">`,
-    mapGroup(l),
+    "",
+  ].join("\n");
+  yield* mapGroupChunks(l);
+  yield [
     "</svg>",
     `<aside id="legend"><h2>Legend</h2><ul>${legend.join("")}`,
     `<li class="legend-entry" data-kind="free" data-color="${FREE_COLOR}"><span class="sw" style="background:${FREE_COLOR};border:1px solid #555"></span><span>free</span></li>`,
@@ -143,4 +147,8 @@ export function renderHtml(l: MapLayout): string {
     "</body></html>",
     "",
   ].join("\n");
+}
+
+export function renderHtml(l: MapLayout): string {
+  return [...renderHtmlChunks(l)].join("");
 }

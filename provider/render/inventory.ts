@@ -11,11 +11,12 @@
  * backends get the same numbers from what their APIs list.
  */
 import {
-  AddressFamily, Block, blockRange, blockSize, familyBits, familyOf, formatCidr, parseAddress, parseCidr, Range, rangeToBlocks,
+  AddressFamily, Block, blockEnd, blockRange, blockSize, familyBits, familyOf, formatCidr, parseAddress, parseCidr, rangeToBlocks,
   subtractRanges,
 } from "../core/cidr";
 import { IpamError } from "../core/errors";
 import { quote } from "../core/quote";
+import type { AllocationRecord } from "../core/model";
 import type { AllocationInfo, PoolInfo } from "../core/types";
 
 /** A plan reservation as the tools show it (provider/core/plan.ts keeps them). */
@@ -44,8 +45,11 @@ export interface Inventory {
   /** The store's URL, passwords hidden; undefined when none was read. */
   store?: string;
   pools: PoolInfo[];
-  /** Allocations by pool id. */
-  allocations: Record<string, AllocationInfo[]>;
+  /**
+   * Allocations by pool id: as a backend lists them (a CIDR string), or the local store's records
+   * as they are (start and prefix, no CIDR text): 100k allocations are neither copied nor parsed.
+   */
+  allocations: Record<string, (AllocationInfo | AllocationRecord)[]>;
   plans: PlanView[];
   /** Epoch ms the inventory was read at (plan expiry is judged against it). */
   now: number;
@@ -104,8 +108,25 @@ const byStart = (a: Block, b: Block) => (a.start < b.start ? -1 : a.start > b.st
 /** Utilization of provisioned `roots` minus `used` blocks (overlaps and blocks outside the roots count once / not at all). */
 export function usageOf(bits: number, roots: Block[], used: Block[]): Usage {
   const total = roots.reduce((s, c) => s + blockSize(bits, c.prefix), 0n);
-  const freeRanges = subtractRanges(roots.map((c) => blockRange(bits, c)), used.map((b) => blockRange(bits, b)));
-  const freeBlocks = freeRanges.flatMap(([f, t]) => rangeToBlocks(bits, f, t)).sort(byStart);
+  // One sweep over both in address order (no range per allocation: a pool may hold 100k of them).
+  const sortedRoots = [...roots].sort(byStart);
+  let sorted = true;
+  for (let i = 1; i < used.length && sorted; i++) sorted = used[i - 1].start <= used[i].start;
+  const blocks = sorted ? used : [...used].sort(byStart);
+  const freeBlocks: Block[] = [];
+  let j = 0;
+  for (const r of sortedRoots) {
+    const [rs, re] = blockRange(bits, r);
+    while (j < blocks.length && blockEnd(bits, blocks[j]) < rs) j++;
+    let cursor = rs;
+    for (let k = j; k < blocks.length && blocks[k].start <= re && cursor <= re; k++) {
+      const b = blocks[k];
+      if (b.start > cursor) freeBlocks.push(...rangeToBlocks(bits, cursor, b.start - 1n));
+      const end = blockEnd(bits, b);
+      if (end + 1n > cursor) cursor = end + 1n;
+    }
+    if (cursor <= re) freeBlocks.push(...rangeToBlocks(bits, cursor, re));
+  }
   const free = freeBlocks.reduce((s, b) => s + blockSize(bits, b.prefix), 0n);
   return { total, allocated: total - free, free, freeBlocks, percent: percentOf(total - free, total) };
 }
@@ -174,28 +195,33 @@ export function poolTree(inv: Inventory): PoolNode[] {
     // A nested pool's CIDRs are allocations of its source; where a backend does not list them, they are added.
     for (const child of nested(node)) {
       for (const r of child.roots) {
-        const listed = list.some((a) => { const b = safeBlock(node.family, a.cidr); return b && sameBlock(b, r); });
+        const listed = list.some((a) => { const b = "start" in a ? a : safeBlock(node.family, a.cidr); return b && sameBlock(b, r); });
         if (!listed) list.push({ ipamPoolAllocationId: `(${child.pool.ipamPoolId})`, ipamPoolId: node.pool.ipamPoolId, cidr: formatCidr(node.family, r), resourceType: "ipam-pool", resourceId: child.pool.ipamPoolId });
       }
     }
-    node.allocations = list.map((a) => {
-      const block = parseCidr(node.family, a.cidr);
+    const sizes = new Map<number, bigint>();
+    const sizeOf = (prefix: number) => { let s = sizes.get(prefix); if (s === undefined) sizes.set(prefix, (s = blockSize(node.bits, prefix))); return s; };
+    node.allocations = list.map((a): AllocationView => {
+      const record = "start" in a ? a : undefined;
+      const block: Block = record ?? parseCidr(node.family, (a as AllocationInfo).cidr);
       const cidr = formatCidr(node.family, block);
       const child = a.resourceType !== "ipam-pool" ? undefined
         : (a.resourceId ? byId.get(a.resourceId) : undefined) ?? nested(node).find((c) => c.roots.some((r) => sameBlock(r, block)));
-      const plan = allocPlans.get(`${node.pool.ipamPoolId} ${cidr}`);
+      const plan = allocPlans.size ? allocPlans.get(`${node.pool.ipamPoolId} ${cidr}`) : undefined;
       const held = plan && plan.state !== "planned" && plan.state !== "expired" ? plan : undefined;
       const name = child?.name ?? held?.name;
-      const owner = a.resourceTags?.owner ?? name ?? a.resourceId ?? a.description ?? a.ipamPoolAllocationId;
+      // One shape for every view (no spread): 100k allocations stay compact.
       return {
-        ...a, cidr, block, size: blockSize(node.bits, block.prefix), name, key: child?.key ?? held?.key, owner,
-        childPoolId: child?.pool.ipamPoolId,
+        ipamPoolAllocationId: a.ipamPoolAllocationId, ipamPoolId: a.ipamPoolId, cidr, description: a.description, resourceId: a.resourceId,
+        resourceType: a.resourceType, resourceTags: a.resourceTags, block, size: sizeOf(block.prefix), name, key: child?.key ?? held?.key,
+        owner: a.resourceTags?.owner ?? name ?? a.resourceId ?? a.description ?? a.ipamPoolAllocationId, childPoolId: child?.pool.ipamPoolId,
       };
     }).sort((x, y) => byStart(x.block, y.block));
     node.usage = usageOf(node.bits, node.roots, node.allocations.map((a) => a.block));
-    node.plans = inv.plans.filter((r) => r.state === "planned" && r.expiresAt > inv.now && (r.spacePoolId ?? r.ipamPoolId) === node.pool.ipamPoolId
-      && !(r.kind === "pool" && byId.has(r.ipamPoolId))
-      && !r.cidrs.some((c) => { const b = safeBlock(node.family, c); return b && node.allocations.some((a) => sameBlock(a.block, b)); }));
+    const live = inv.plans.filter((r) => r.state === "planned" && r.expiresAt > inv.now && (r.spacePoolId ?? r.ipamPoolId) === node.pool.ipamPoolId
+      && !(r.kind === "pool" && byId.has(r.ipamPoolId)));
+    const taken = live.length ? new Set(node.allocations.map((a) => a.cidr)) : undefined;
+    node.plans = live.filter((r) => !r.cidrs.some((c) => taken!.has(safeCanon(c))));
   }
   const roots: PoolNode[] = [];
   for (const node of byId.values()) {
@@ -212,7 +238,11 @@ export function poolTree(inv: Inventory): PoolNode[] {
   return roots;
 }
 
+/** IPv4 as the planner writes it (no leading zeros) is canonical already: skips a parse per plan of a large store. */
+const CANONICAL_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(?:3[0-2]|[12]?\d)$/;
+
 function safeCanon(cidr: string): string {
+  if (CANONICAL_V4.test(cidr)) return cidr;
   try { return canonCidr(cidr); } catch { return cidr; }
 }
 
@@ -286,11 +316,13 @@ const ADDRESSISH = /^[0-9.]+(\/\d*)?$|:/;
  * whose pool or allocation is missing (a pool's held plan is the pool line; an allocation's, its line).
  */
 function unrepresented(plans: PlanView[], all: PoolNode[]): PlanView[] {
+  const pools = new Set(all.map((n) => n.pool.ipamPoolId));
+  const held = plans.filter((r) => r.state !== "planned" && r.state !== "expired" && r.kind !== "pool");
+  const allocated = held.length ? new Set(all.flatMap((n) => n.allocations.map((a) => `${n.pool.ipamPoolId} ${a.cidr}`))) : new Set<string>();
   return plans.filter((r) => {
     if (r.state === "planned" || r.state === "expired") return true;
-    if (r.kind === "pool") return !all.some((n) => n.pool.ipamPoolId === r.ipamPoolId);
-    const node = all.find((n) => n.pool.ipamPoolId === r.ipamPoolId);
-    return !node || !r.cidrs.some((c) => node.allocations.some((a) => a.cidr === safeCanon(c)));
+    if (r.kind === "pool") return !pools.has(r.ipamPoolId);
+    return !r.cidrs.some((c) => allocated.has(`${r.ipamPoolId} ${safeCanon(c)}`));
   });
 }
 

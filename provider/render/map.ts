@@ -49,9 +49,8 @@ export interface Shape {
   /** Allocation id, pool id, or plan key. */
   id: string;
   cidr: string;
-  label: string;
-  /** Tooltip text, lines separated by \n. */
-  tip: string;
+  /** What it draws, for its label and tooltip (made when written: 100k tooltips are not kept). */
+  of: { allocation: AllocationView; pool: PoolNode } | { child: PoolNode } | { plan: PlanView };
   owner: string;
   /** A pool's label goes here: its last quarter, which first-fit allocations reach last. */
   labelBox?: { x: number; y: number; w: number; h: number };
@@ -87,10 +86,8 @@ export interface MapLayout {
   width: number;
   height: number;
   panels: Panel[];
-  /** In drawing order: a pool before what it holds. */
-  shapes: Shape[];
-  /** For each pool shape, the index in `shapes` after its contents (where its frame is drawn on top). */
-  frames: Map<number, number>;
+  /** The shapes in drawing order, made afresh on each iteration. */
+  events(): Iterable<MapEvent>;
   legend: LegendEntry[];
   pools: PoolBox[];
   /** Allocations drawn (carve-outs of nested pools count as pools). */
@@ -102,7 +99,21 @@ export interface MapOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-function tipOf(a: AllocationView, pool: PoolNode): string {
+/** The shape's label text. */
+export function labelOf(s: Shape): string {
+  if ("allocation" in s.of) { const a = s.of.allocation; return `${a.name ?? a.resourceId ?? a.description ?? ""} ${a.cidr}`.trim(); }
+  if ("child" in s.of) return `${s.of.child.name} ${s.cidr}`;
+  return `${s.of.plan.name} (planned)`;
+}
+
+/** The shape's tooltip, lines separated by \n. */
+export function tipOf(s: Shape): string {
+  if ("allocation" in s.of) return allocationTip(s.of.allocation, s.of.pool);
+  if ("child" in s.of) return poolTip(s.of.child);
+  return `${s.of.plan.name}  ${s.cidr}\nplanned, not yet allocated\n${s.of.plan.key}`;
+}
+
+function allocationTip(a: AllocationView, pool: PoolNode): string {
   return [
     `${a.name ?? a.ipamPoolAllocationId}  ${a.cidr}`,
     `${a.resourceType}${a.resourceId ? ` ${a.resourceId}` : ""}${a.description && a.description !== a.name ? ` "${a.description}"` : ""}`,
@@ -127,27 +138,24 @@ const inside = (bits: number, outer: Block, b: Block) => {
   return of <= bf && bt <= ot;
 };
 
-/** The layout of the given pools (each with its nested pools), one panel per provisioned CIDR. */
+/** What the renderers get, in drawing order: a pool opens (its area), its contents, then it closes (its frame on top). */
+export type MapEvent = { open: Shape } | { shape: Shape } | { close: Shape };
+
+/**
+ * The layout of the given pools (each with its nested pools), one panel per
+ * provisioned CIDR. The panels, pools' boxes and legend are computed here;
+ * the shapes are made again, in the same order, each time `events()` is
+ * iterated, so a map of 100k allocations never holds 100k shapes.
+ */
 export function layoutMap(nodes: PoolNode[], opts: MapOptions = {}): MapLayout {
   const owners = new Map<string, LegendEntry>();
-  const shapes: Shape[] = [];
-  const frames = new Map<number, number>();
   const pools: PoolBox[] = [];
   const panels: Panel[] = [];
   let total = 0;
   const countAll = (n: PoolNode) => { total += n.allocations.length; n.children.forEach(countAll); };
   nodes.forEach(countAll);
-  let done = 0;
-  const colorFor = (owner: string, kind: LegendEntry["kind"], size: bigint) => {
-    let e = owners.get(`${kind} ${owner}`);
-    if (!e) { e = { owner, color: colorOf(owners.size), kind, count: 0, addresses: 0n }; owners.set(`${kind} ${owner}`, e); }
-    e.count++;
-    e.addresses += size;
-    return e.color;
-  };
   const roots = nodes.flatMap((n) => n.roots.map((root) => ({ node: n, root })));
   const cols = roots.length > 1 ? 2 : 1;
-  let y = GAP, rowH = 0;
   const boxes = new Map<string, PoolBox>();
   const grow = (id: string, name: string, parent: string | undefined, r: { x: number; y: number; w: number; h: number }) => {
     const b = boxes.get(id);
@@ -156,55 +164,73 @@ export function layoutMap(nodes: PoolNode[], opts: MapOptions = {}): MapLayout {
     b.box = { x: x0, y: y0, w: Math.max(b.box.x + b.box.w, r.x + r.w) - x0, h: Math.max(b.box.y + b.box.h, r.y + r.h) - y0 };
   };
   let allocationCount = 0;
-  roots.forEach(({ node, root }, i) => {
+  // Panels in rows of `cols`.
+  let y = GAP, rowH = 0;
+  const placed = roots.map(({ node, root }, i) => {
     const shape = rootShape(node.bits, root);
     const px = (i % cols) * (PANEL + GAP), w = PANEL * shape.w, h = PANEL * shape.h;
     if (i % cols === 0 && i > 0) { y += rowH + GAP; rowH = 0; }
     rowH = Math.max(rowH, h);
-    const py = y;
-    panels.push({ x: px, y: py, w, h, title: `${node.name}  ${formatCidr(node.family, root)}`, poolId: node.pool.ipamPoolId });
-    grow(node.pool.ipamPoolId, node.name, node.parent?.pool.ipamPoolId, { x: px, y: py, w, h });
-    const place = (b: Block) => {
-      const r = blockRect(node.bits, root, b);
-      let rx = px + r.x * PANEL, ry = py + r.y * PANEL, rw = r.w * PANEL, rh = r.h * PANEL;
-      if (rw < MIN_SIDE) { rx -= (MIN_SIDE - rw) / 2; rw = MIN_SIDE; }
-      if (rh < MIN_SIDE) { ry -= (MIN_SIDE - rh) / 2; rh = MIN_SIDE; }
-      return { x: rx, y: ry, w: rw, h: rh };
-    };
-    const draw = (n: PoolNode) => {
-      for (const a of n.allocations) {
-        if (!inside(n.bits, root, a.block)) continue;
-        const child = a.childPoolId ? n.children.find((c) => c.pool.ipamPoolId === a.childPoolId) : undefined;
-        const r = place(a.block);
-        if (child) {
-          const color = colorFor(child.name, "pool", a.size);
-          const at = shapes.length;
-          const quarter = a.block.prefix + 2 <= n.bits ? place({ start: a.block.start + 3n * (a.size / 4n), prefix: a.block.prefix + 2 }) : r;
-          shapes.push({ kind: "pool", ...r, color, poolId: child.pool.ipamPoolId, id: child.pool.ipamPoolId, cidr: a.cidr, label: `${child.name} ${a.cidr}`, tip: poolTip(child), owner: child.name, labelBox: quarter });
-          grow(child.pool.ipamPoolId, child.name, n.pool.ipamPoolId, r);
-          draw(child);
-          frames.set(at, shapes.length);
-        } else {
-          allocationCount++;
-          shapes.push({ kind: "allocation", ...r, color: colorFor(a.owner, "allocation", a.size), poolId: n.pool.ipamPoolId, id: a.ipamPoolAllocationId, cidr: a.cidr, label: `${a.name ?? a.resourceId ?? a.description ?? ""} ${a.cidr}`.trim(), tip: tipOf(a, n), owner: a.owner });
-        }
-        if (++done % 5000 === 0) opts.onProgress?.(done, total);
-      }
-      for (const p of n.plans) drawPlan(p, n);
-    };
-    const drawPlan = (p: PlanView, n: PoolNode) => {
-      for (const cidr of p.cidrs) {
-        const b = tryBlock(n, cidr);
-        if (!b || !inside(n.bits, root, b)) continue;
-        shapes.push({ kind: "plan", ...place(b), color: "#333333", poolId: n.pool.ipamPoolId, id: p.key, cidr, label: `${p.name} (planned)`, tip: `${p.name}  ${cidr}\nplanned, not yet allocated\n${p.key}`, owner: p.name });
-      }
-    };
-    draw(node);
+    panels.push({ x: px, y, w, h, title: `${node.name}  ${formatCidr(node.family, root)}`, poolId: node.pool.ipamPoolId });
+    grow(node.pool.ipamPoolId, node.name, node.parent?.pool.ipamPoolId, { x: px, y, w, h });
+    return { node, root, px, py: y };
   });
-  opts.onProgress?.(total, total);
+
+  function* walk(first: boolean): Generator<MapEvent> {
+    let done = 0;
+    const colorFor = (owner: string, kind: LegendEntry["kind"], size: bigint) => {
+      let e = owners.get(`${kind} ${owner}`);
+      if (!e) { e = { owner, color: colorOf(owners.size), kind, count: 0, addresses: 0n }; owners.set(`${kind} ${owner}`, e); }
+      if (first) { e.count++; e.addresses += size; }
+      return e.color;
+    };
+    for (const { node, root, px, py } of placed) {
+      const place = (b: Block) => {
+        const r = blockRect(node.bits, root, b);
+        let rx = px + r.x * PANEL, ry = py + r.y * PANEL, rw = r.w * PANEL, rh = r.h * PANEL;
+        if (rw < MIN_SIDE) { rx -= (MIN_SIDE - rw) / 2; rw = MIN_SIDE; }
+        if (rh < MIN_SIDE) { ry -= (MIN_SIDE - rh) / 2; rh = MIN_SIDE; }
+        return { x: rx, y: ry, w: rw, h: rh };
+      };
+      const draw = function* (n: PoolNode): Generator<MapEvent> {
+        for (const a of n.allocations) {
+          if (!inside(n.bits, root, a.block)) continue;
+          const child = a.childPoolId ? n.children.find((c) => c.pool.ipamPoolId === a.childPoolId) : undefined;
+          if (first && !child) {
+            // The first pass only counts: no geometry for 100k allocations.
+            allocationCount++;
+            colorFor(a.owner, "allocation", a.size);
+            continue;
+          }
+          const r = place(a.block);
+          if (child) {
+            const quarter = a.block.prefix + 2 <= n.bits ? place({ start: a.block.start + 3n * (a.size / 4n), prefix: a.block.prefix + 2 }) : r;
+            const shape: Shape = { kind: "pool", ...r, color: colorFor(child.name, "pool", a.size), poolId: child.pool.ipamPoolId, id: child.pool.ipamPoolId, cidr: a.cidr, of: { child }, owner: child.name, labelBox: quarter };
+            if (first) grow(child.pool.ipamPoolId, child.name, n.pool.ipamPoolId, r);
+            yield { open: shape };
+            yield* draw(child);
+            yield { close: shape };
+          } else {
+            yield { shape: { kind: "allocation", ...r, color: colorFor(a.owner, "allocation", a.size), poolId: n.pool.ipamPoolId, id: a.ipamPoolAllocationId, cidr: a.cidr, of: { allocation: a, pool: n }, owner: a.owner } };
+          }
+          if (!first && ++done % 5000 === 0) opts.onProgress?.(done, total);
+        }
+        for (const p of n.plans) {
+          for (const cidr of p.cidrs) {
+            const b = tryBlock(n, cidr);
+            if (!b || !inside(n.bits, root, b)) continue;
+            yield { shape: { kind: "plan", ...place(b), color: "#333333", poolId: n.pool.ipamPoolId, id: p.key, cidr, of: { plan: p }, owner: p.name } };
+          }
+        }
+      };
+      yield* draw(node);
+    }
+    if (!first) opts.onProgress?.(total, total);
+  }
+  for (const _ of walk(true)) { /* the first pass counts owners and sizes the pools' boxes */ }
   const width = cols * PANEL + (cols - 1) * GAP;
   return {
-    title: nodes.map((n) => n.name).join(", "), width, height: y + rowH, panels, shapes, frames, legend: [...owners.values()], pools, allocationCount,
+    title: nodes.map((n) => n.name).join(", "), width, height: y + rowH, panels, events: () => walk(false), legend: [...owners.values()], pools, allocationCount,
   };
 }
 

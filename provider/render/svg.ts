@@ -1,6 +1,6 @@
 /** The map as SVG: the panels, one element per allocation with its tooltip (<title>), and a legend. */
 import { formatCount } from "./format";
-import { FREE_COLOR, MapLayout, PANEL, Shape } from "./map";
+import { FREE_COLOR, labelOf, MapLayout, PANEL, Shape, tipOf } from "./map";
 
 /** Text for XML content and attribute values; control characters (not allowed in XML 1.0) shown escaped. */
 export function xml(s: string): string {
@@ -24,48 +24,49 @@ function ink(hex: string): string {
  */
 function label(s: Shape, color: string): string {
   const b = s.labelBox ?? s;
-  if (b.w < 60 || b.h < 14 || !s.label) return "";
-  const size = Math.max(6, Math.min(b.h * 0.32, (b.w * 1.6) / Math.max(8, s.label.length), 22));
+  if (b.w < 60 || b.h < 14) return "";
+  const text = labelOf(s);
+  if (!text) return "";
+  const size = Math.max(6, Math.min(b.h * 0.32, (b.w * 1.6) / Math.max(8, text.length), 22));
   const halo = s.labelBox ? ' stroke="#ffffff" stroke-width="3" paint-order="stroke"' : "";
-  return `<text class="label" x="${n(b.x + size * 0.4)}" y="${n(b.y + size * 1.15)}" font-size="${n(size)}" fill="${color}"${halo} pointer-events="none">${xml(s.label)}</text>`;
+  return `\n<text class="label" x="${n(b.x + size * 0.4)}" y="${n(b.y + size * 1.15)}" font-size="${n(size)}" fill="${color}"${halo} pointer-events="none">${xml(text)}</text>`;
 }
 
-const tip = (s: Shape) => `<title>${xml(s.tip)}</title>`;
+const tip = (s: Shape) => `<title>${xml(tipOf(s))}</title>`;
 
-/** The <g id="map"> element: panels, pools, allocations and plans, in drawing order. */
-export function mapGroup(l: MapLayout): string {
-  const out: string[] = ['<g id="map">'];
+/**
+ * The <g id="map"> element: panels, pools, allocations and plans, in drawing order, as chunks of
+ * text (a map of 100k allocations is tens of MB: written as it is made, never held whole).
+ */
+export function* mapGroupChunks(l: MapLayout): Generator<string> {
+  yield '<g id="map">\n';
   for (const p of l.panels) {
-    out.push(`<text class="panel-title" x="${n(p.x)}" y="${n(p.y - 14)}" font-size="22" font-weight="bold" fill="#222">${xml(p.title)}</text>`);
-    out.push(`<rect class="panel" data-pool="${xml(p.poolId)}" x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" fill="${FREE_COLOR}" stroke="#555" stroke-width="1"/>`);
+    yield `<text class="panel-title" x="${n(p.x)}" y="${n(p.y - 14)}" font-size="22" font-weight="bold" fill="#222">${xml(p.title)}</text>\n`;
+    yield `<rect class="panel" data-pool="${xml(p.poolId)}" x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" fill="${FREE_COLOR}" stroke="#555" stroke-width="1"/>\n`;
   }
-  const open: { end: number; shape: Shape }[] = [];
-  const close = (i: number) => {
-    while (open.length && open[open.length - 1].end === i) {
-      const { shape: s } = open.pop()!;
-      out.push(`<rect class="pool-frame" x="${n(s.x)}" y="${n(s.y)}" width="${n(s.w)}" height="${n(s.h)}" fill="none" stroke="${s.color}" stroke-width="3" vector-effect="non-scaling-stroke" pointer-events="none"/>`);
-      out.push(label(s, "#222"));
-      out.push("</g>");
+  let chunk = "";
+  for (const e of l.events()) {
+    if ("close" in e) {
+      const s = e.close;
+      chunk += `<rect class="pool-frame" x="${n(s.x)}" y="${n(s.y)}" width="${n(s.w)}" height="${n(s.h)}" fill="none" stroke="${s.color}" stroke-width="3" vector-effect="non-scaling-stroke" pointer-events="none"/>${label(s, "#222")}\n</g>\n`;
+      continue;
     }
-  };
-  l.shapes.forEach((s, i) => {
-    close(i);
+    const s = "open" in e ? e.open : e.shape;
     const box = `x="${n(s.x)}" y="${n(s.y)}" width="${n(s.w)}" height="${n(s.h)}"`;
     if (s.kind === "pool") {
-      out.push(`<g class="pool" data-pool="${xml(s.id)}" data-cidr="${xml(s.cidr)}" data-owner="${xml(s.owner)}">`);
-      out.push(`<rect class="pool-area" data-pool="${xml(s.id)}" ${box} fill="${FREE_COLOR}">${tip(s)}</rect>`);
-      open.push({ end: l.frames.get(i) ?? i + 1, shape: s });
+      chunk += `<g class="pool" data-pool="${xml(s.id)}" data-cidr="${xml(s.cidr)}" data-owner="${xml(s.owner)}">\n<rect class="pool-area" data-pool="${xml(s.id)}" ${box} fill="${FREE_COLOR}">${tip(s)}</rect>\n`;
     } else if (s.kind === "allocation") {
-      out.push(`<rect class="alloc" data-id="${xml(s.id)}" data-cidr="${xml(s.cidr)}" data-pool="${xml(s.poolId)}" data-owner="${xml(s.owner)}" ${box} fill="${s.color}" stroke="#ffffff" stroke-width="0.5" vector-effect="non-scaling-stroke">${tip(s)}</rect>`);
-      out.push(label(s, ink(s.color)));
+      chunk += `<rect class="alloc" data-id="${xml(s.id)}" data-cidr="${xml(s.cidr)}" data-pool="${xml(s.poolId)}" data-owner="${xml(s.owner)}" ${box} fill="${s.color}" stroke="#ffffff" stroke-width="0.5" vector-effect="non-scaling-stroke">${tip(s)}</rect>${label(s, ink(s.color))}\n`;
     } else {
-      out.push(`<rect class="plan" data-id="${xml(s.id)}" data-cidr="${xml(s.cidr)}" data-pool="${xml(s.poolId)}" ${box} fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="6 4" vector-effect="non-scaling-stroke">${tip(s)}</rect>`);
+      chunk += `<rect class="plan" data-id="${xml(s.id)}" data-cidr="${xml(s.cidr)}" data-pool="${xml(s.poolId)}" ${box} fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="6 4" vector-effect="non-scaling-stroke">${tip(s)}</rect>\n`;
     }
-  });
-  close(l.shapes.length);
-  while (open.length) close(open[open.length - 1].end);
-  out.push("</g>");
-  return out.filter(Boolean).join("\n");
+    if (chunk.length > 1 << 16) { yield chunk; chunk = ""; }
+  }
+  yield `${chunk}</g>\n`;
+}
+
+export function mapGroup(l: MapLayout): string {
+  return [...mapGroupChunks(l)].join("");
 }
 
 /** Legend rows: owners with their colour, count and addresses, then free space and plans. At most `max` owners. */
@@ -93,17 +94,17 @@ export function legendGroup(l: MapLayout, x: number, y: number, max = 60): { svg
 
 export const LEGEND_WIDTH = 520;
 
-/** A standalone SVG file of the map with its legend on the right. */
-export function renderSvg(l: MapLayout): string {
+/** A standalone SVG file of the map with its legend on the right, as chunks of text. */
+export function* renderSvgChunks(l: MapLayout): Generator<string> {
   const legend = legendGroup(l, l.width + 50, 40);
   const w = l.width + 50 + LEGEND_WIDTH, h = Math.max(l.height + 30, legend.height + 60, PANEL / 2);
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-20 0 ${n(w + 20)} ${n(h)}" width="${n(w + 20)}" height="${n(h)}" font-family="DejaVu Sans, Arial, sans-serif">`,
-    `<title>${xml(`pulumi-ipam map: ${l.title}`)}</title>`,
-    `<rect x="-20" width="${n(w + 20)}" height="${n(h)}" fill="#ffffff"/>`,
-    mapGroup(l),
-    legend.svg,
-    "</svg>",
-    "",
-  ].join("\n");
+  yield `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-20 0 ${n(w + 20)} ${n(h)}" width="${n(w + 20)}" height="${n(h)}" font-family="DejaVu Sans, Arial, sans-serif">\n`;
+  yield `<title>${xml(`pulumi-ipam map: ${l.title}`)}</title>\n<rect x="-20" width="${n(w + 20)}" height="${n(h)}" fill="#ffffff"/>\n`;
+  yield* mapGroupChunks(l);
+  yield `${legend.svg}\n</svg>\n`;
+}
+
+/** A standalone SVG file of the map with its legend on the right. */
+export function renderSvg(l: MapLayout): string {
+  return [...renderSvgChunks(l)].join("");
 }
