@@ -137,6 +137,7 @@ export function* renderHtmlChunks(l: MapLayout): Generator<string> {
   yield [
     "</svg>",
     `<aside id="legend"><h2>Legend</h2><ul>${legend.join("")}`,
+    ...(l.legendMore > 0 ? [`<li class="legend-entry" data-kind="more"><span>... and ${l.legendMore} more owners (their CIDRs are in the tooltips)</span></li>`] : []),
     `<li class="legend-entry" data-kind="free" data-color="${FREE_COLOR}"><span class="sw" style="background:${FREE_COLOR};border:1px solid #555"></span><span>free</span></li>`,
     '<li class="legend-entry" data-kind="plan"><span class="sw" style="border:2px dashed #333"></span><span>planned, not yet allocated</span></li>',
     "</ul><p>Click a pool to zoom in; Escape or the path above zooms out; the wheel zooms, dragging pans.</p></aside>",

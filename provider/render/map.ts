@@ -17,6 +17,8 @@ export const PANEL = 1000;
 const GAP = 70;
 /** Smallest drawn side, in panel units: an allocation far smaller than a pixel still shows as a dot. */
 export const MIN_SIDE = 1.5;
+/** Legend rows at most; the rest are counted ("... and N more owners"). */
+export const LEGEND_MAX = 60;
 
 const PALETTE = [
   "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#ff9da7", "#9c755f", "#17becf",
@@ -88,7 +90,10 @@ export interface MapLayout {
   panels: Panel[];
   /** The shapes in drawing order, made afresh on each iteration. */
   events(): Iterable<MapEvent>;
+  /** The first LEGEND_MAX owners in address order (a map may have 100k of them). */
   legend: LegendEntry[];
+  /** How many more owners are drawn than the legend lists. */
+  legendMore: number;
   pools: PoolBox[];
   /** Allocations drawn (carve-outs of nested pools count as pools). */
   allocationCount: number;
@@ -148,7 +153,8 @@ export type MapEvent = { open: Shape } | { shape: Shape } | { close: Shape };
  * iterated, so a map of 100k allocations never holds 100k shapes.
  */
 export function layoutMap(nodes: PoolNode[], opts: MapOptions = {}): MapLayout {
-  const owners = new Map<string, LegendEntry>();
+  // By owner: its colour's index, count and addresses; entries become legend rows only for the first LEGEND_MAX.
+  const owners = new Map<string, { index: number; owner: string; kind: LegendEntry["kind"]; count: number; addresses: bigint }>();
   const pools: PoolBox[] = [];
   const panels: Panel[] = [];
   let total = 0;
@@ -180,9 +186,9 @@ export function layoutMap(nodes: PoolNode[], opts: MapOptions = {}): MapLayout {
     let done = 0;
     const colorFor = (owner: string, kind: LegendEntry["kind"], size: bigint) => {
       let e = owners.get(`${kind} ${owner}`);
-      if (!e) { e = { owner, color: colorOf(owners.size), kind, count: 0, addresses: 0n }; owners.set(`${kind} ${owner}`, e); }
+      if (!e) { e = { index: owners.size, owner, kind, count: 0, addresses: 0n }; owners.set(`${kind} ${owner}`, e); }
       if (first) { e.count++; e.addresses += size; }
-      return e.color;
+      return colorOf(e.index);
     };
     for (const { node, root, px, py } of placed) {
       const place = (b: Block) => {
@@ -228,9 +234,14 @@ export function layoutMap(nodes: PoolNode[], opts: MapOptions = {}): MapLayout {
     if (!first) opts.onProgress?.(total, total);
   }
   for (const _ of walk(true)) { /* the first pass counts owners and sizes the pools' boxes */ }
+  const legend: LegendEntry[] = [];
+  for (const e of owners.values()) {
+    if (legend.length === LEGEND_MAX) break;
+    legend.push({ owner: e.owner, color: colorOf(e.index), kind: e.kind, count: e.count, addresses: e.addresses });
+  }
   const width = cols * PANEL + (cols - 1) * GAP;
   return {
-    title: nodes.map((n) => n.name).join(", "), width, height: y + rowH, panels, events: () => walk(false), legend: [...owners.values()], pools, allocationCount,
+    title: nodes.map((n) => n.name).join(", "), width, height: y + rowH, panels, events: () => walk(false), legend, legendMore: owners.size - legend.length, pools, allocationCount,
   };
 }
 

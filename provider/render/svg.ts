@@ -69,8 +69,8 @@ export function mapGroup(l: MapLayout): string {
   return [...mapGroupChunks(l)].join("");
 }
 
-/** Legend rows: owners with their colour, count and addresses, then free space and plans. At most `max` owners. */
-export function legendGroup(l: MapLayout, x: number, y: number, max = 60): { svg: string; height: number } {
+/** Legend rows: owners with their colour, count and addresses (the first LEGEND_MAX), then free space and plans. */
+export function legendGroup(l: MapLayout, x: number, y: number): { svg: string; height: number } {
   const out: string[] = [`<g id="legend" transform="translate(${n(x)},${n(y)})">`, '<text x="0" y="0" font-size="20" font-weight="bold" fill="#222">Legend</text>'];
   let row = 1;
   const line = (swatch: string, text: string, attrs: string) => {
@@ -78,14 +78,14 @@ export function legendGroup(l: MapLayout, x: number, y: number, max = 60): { svg
     out.push(`<g class="legend-entry" ${attrs}>${swatch.replace(/Y/g, n(ty - 15))}<text x="30" y="${n(ty)}" font-size="15" fill="#222">${xml(text)}</text></g>`);
     row++;
   };
-  for (const e of l.legend.slice(0, max)) {
+  for (const e of l.legend) {
     const swatch = e.kind === "pool"
       ? `<rect x="0" y="Y" width="20" height="20" fill="${FREE_COLOR}" stroke="${e.color}" stroke-width="3"/>`
       : `<rect x="0" y="Y" width="20" height="20" fill="${e.color}"/>`;
     const what = e.kind === "pool" ? "nested pool" : `${e.count} allocation${e.count === 1 ? "" : "s"}`;
     line(swatch, `${e.owner}: ${what}, ${formatCount(e.addresses)} addresses`, `data-owner="${xml(e.owner)}" data-kind="${e.kind}" data-color="${e.color}"`);
   }
-  if (l.legend.length > max) line("", `... and ${l.legend.length - max} more owners`, 'data-kind="more"');
+  if (l.legendMore > 0) line("", `... and ${l.legendMore} more owners`, 'data-kind="more"');
   line(`<rect x="0" y="Y" width="20" height="20" fill="${FREE_COLOR}" stroke="#555" stroke-width="1"/>`, "free", `data-kind="free" data-color="${FREE_COLOR}"`);
   line('<rect x="1" y="Y" width="18" height="18" fill="none" stroke="#333" stroke-width="2" stroke-dasharray="4 3"/>', "planned, not yet allocated", 'data-kind="plan"');
   out.push("</g>");

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import type { Store } from "../../provider/core/store";
 import { BACKENDS } from "../support/backends";
 import { Bitmap, cleanEnv, key, runCli, Seeded, seedStore, sqliteFingerprint } from "../support/cli";
+import { progress } from "../../provider/cli/progress";
 import { dumperFor } from "../support/dump";
 import { findAll, hasClass, parseXml, textOf } from "../support/xml";
 
@@ -471,6 +472,31 @@ describe("configuration and stores (SQLite)", () => {
     expect(tty.stdout).toContain("█");
     const plain = require("node:child_process").spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", env: cleanEnv({ TERM: "xterm", NO_COLOR: "1" }), cwd: path.join(__dirname, "../..") });
     expect(plain.stdout).not.toMatch(/\u001b\[\d+m/);
+  });
+
+  test("progress: on a terminal only, once an operation has run 300 ms, one line rewritten in place and erased at the end", () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const writes: string[] = [];
+      const tty = { isTTY: true, write: (t: string) => writes.push(t) } as unknown as NodeJS.WriteStream;
+      const bar = progress("listing aws pools", tty);
+      bar.update(1, 40, "pools' allocations");
+      expect(writes).toEqual([]);
+      jest.setSystemTime(1_000_400);
+      bar.update(2, 40, "pools' allocations");
+      bar.update(3, 40, "pools' allocations");
+      expect(writes).toEqual(["\r\u001b[2Klisting aws pools: 2/40 pools' allocations"]);
+      bar.end();
+      expect(writes[writes.length - 1]).toBe("\r\u001b[2K");
+      const piped: string[] = [];
+      const pipe = progress("x", { isTTY: false, write: (t: string) => piped.push(t) } as unknown as NodeJS.WriteStream);
+      jest.setSystemTime(1_002_000);
+      pipe.update(1, 2, "y");
+      pipe.end();
+      expect(piped).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test("--help on every command (exit 0, its usage and options); no command: the list, exit 2", () => {
