@@ -78,4 +78,4 @@ const v6Allocations = ["v6-east", "v6-west"].map((name) => new ipam.IpamPoolAllo
 export const regionalCidrs = pulumi.all(regional.map((p) => p.cidrs));
 export const vpcCidrs = pulumi.all(Object.fromEntries(allocations.map((a, i) => [vpcs[i].name, a.cidr])));
 export const ipv6Cidrs = pulumi.all(v6Allocations.map((a) => a.cidr));
-export const poolIds = pulumi.all({ corp: top.ipamPoolId, v6: v6.ipamPoolId, regional: pulumi.all(regional.map((p) => p.ipamPoolId)) });
+export const poolIds = pulumi.output({ corp: top.ipamPoolId, v6: v6.ipamPoolId, regional: pulumi.all(regional.map((p) => p.ipamPoolId)) });

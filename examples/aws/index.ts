@@ -66,7 +66,7 @@ const publicPool = new ipam.IpamPool("public", {
 });
 const natIp = new ipam.ElasticIp("nat-gateway", { ipamPoolId: publicPool.ipamPoolId, tags: { role: "nat" } });
 
-export const poolIds = pulumi.all({ corp: top.ipamPoolId, regional: pulumi.all(regional.map((p) => p.ipamPoolId)), v6: v6.ipamPoolId, public: publicPool.ipamPoolId });
+export const poolIds = pulumi.output({ corp: top.ipamPoolId, regional: pulumi.all(regional.map((p) => p.ipamPoolId)), v6: v6.ipamPoolId, public: publicPool.ipamPoolId });
 export const regionalCidrs = pulumi.all(regional.map((p) => p.cidrs));
 export const vpcCidrs = pulumi.all(Object.fromEntries(allocations.map((a, i) => [vpcs[i].name, a.cidr])));
 export const ipv6Cidrs = pulumi.all(v6Allocations.map((a) => a.cidr));

@@ -20,7 +20,7 @@ describe("examples/yaml with the plain pulumi CLI", () => {
   let env: NodeJS.ProcessEnv;
   const pulumi = (args: string[], ok = true) => {
     const r = spawnSync("pulumi", [...args, "--non-interactive", "--cwd", dir], { env, encoding: "utf8", timeout: 240_000 });
-    if (ok && r.status !== 0) throw new Error(failure(`pulumi ${args.join(" ")}`, r));
+    if (ok && r.status !== 0) throw new Error(failure(`pulumi ${args.join(" ")}`, { code: r.status, stdout: r.stdout, stderr: r.stderr }));
     return r;
   };
   const withIpam = async <T>(fn: (ipam: Ipam) => Promise<T>): Promise<T> => {
@@ -74,7 +74,7 @@ describe("examples/yaml with the plain pulumi CLI", () => {
       "\n  legacy:\n    type: ipam:IpamPoolAllocation\n    properties:\n      cidr: fd00:10:0:ff00::/56\n      description: legacy\n      ipamPoolId: ${corp-v6.ipamPoolId}\noutputs:\n");
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), yaml);
     const noDiff = pulumi(["preview", "--expect-no-changes", "--diff"], false);
-    expect(noDiff.status === 0 ? "" : failure("preview after import", noDiff)).toBe("");
+    expect(noDiff.status === 0 ? "" : failure("preview after import", { code: noDiff.status, stdout: noDiff.stdout, stderr: noDiff.stderr })).toBe("");
     await withIpam((ipam) => ipam.release({ ipamPoolId: pool, ipamPoolAllocationId: legacy.ipamPoolAllocationId }));
     pulumi(["refresh", "--yes"]);
     expect(state().some((r) => r.urn.endsWith("::legacy"))).toBe(false);

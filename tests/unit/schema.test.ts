@@ -69,7 +69,7 @@ describe("schema.json", () => {
       has(token, t);
       for (const e of t.enum) has(`${token}.${e.value}`, e);
     }
-    has("provider", spec.provider ?? {});
+    has("provider", (spec.provider ?? {}) as { description?: string });
     expect(missing).toEqual([]);
   });
 
