@@ -12,3 +12,7 @@ mkdir -p "$dest/dist"
 cp package.json schema.json "$dest/"
 cp -R dist/provider "$dest/dist/"
 find "$dest/dist" -name '*.map' -delete
+# The package's bin, as npm links it, so `npx pulumi-ipam` resolves here and in the examples below.
+mkdir -p node_modules/.bin
+chmod +x "$dest/dist/provider/cli/main.js"
+ln -sf ../pulumi-ipam/dist/provider/cli/main.js node_modules/.bin/pulumi-ipam
