@@ -125,7 +125,7 @@ export function checkWithinRules(pool: PoolRecord, length: number, what: string)
 export function checkRequiredTags(pool: PoolRecord, tags: Tags): void {
   for (const [k, v] of Object.entries(pool.allocationResourceTags)) {
     if (tags[k] !== v) {
-      throw new IpamError("InvalidParameterValue", `pool ${pool.ipamPoolId} requires allocations to carry tag ${k}=${v} (allocationResourceTags); add it to the allocation's tags.`);
+      throw new IpamError("InvalidParameterValue", `pool ${pool.ipamPoolId} requires allocations to carry tag ${quote(k)}=${quote(v)} (allocationResourceTags); add it to the allocation's tags.`);
     }
   }
 }
