@@ -82,7 +82,7 @@ test: install check plugin sdks
 test-unit: deps
 	npx jest tests/unit tests/property
 
-bench: install build
+bench: install build plugin
 	bash bench/run.sh
 
 # The main job: preview then up of the local quickstart, printing the planned

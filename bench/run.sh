@@ -9,6 +9,7 @@
 #   sqlite-commit[-normal] committed allocations/s on SQLite vs raw better-sqlite3 commits/s
 #   postgres-commit[-empty] committed allocations/s on PostgreSQL vs go-ipam's PostgreSQL storage
 #   growth, growth-rss     IPv6 /64s up to 1M allocations in one pool: cost and resident memory
+#   plugin-{preview,up}-overhead  the same plan as YAML on the plugin vs the dynamic resources (ratio = plugin/dynamic, target <= 0.8); plugin-state-per-allocation
 #   engine-{preview,up}-overhead  pulumi preview/up of 1 pool + 500 allocations vs no-op dynamic resources (ratio = ours/baseline, target <= 1.15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +81,10 @@ node bench/.dist/bench/report.js "$OUT" bench/results.json bench/results-details
 # dynamic resources (needs `make build` and the Pulumi CLI; appends its two rows).
 say "engine overhead (real Pulumi CLI) ..."
 node -r ts-node/register/transpile-only bench/engine-overhead.ts || failed=1
+
+# The same plan as a YAML program on the provider plugin vs the dynamic resources (needs `make plugin`).
+say "plugin overhead (YAML on the plugin vs the dynamic resources) ..."
+node -r ts-node/register/transpile-only bench/plugin-overhead.ts || failed=1
 
 # pulumi-ipam pools and map on a store of 100k allocations: time and peak RSS against 2 s / 200 MB.
 say "cli (pools, map) ..."
