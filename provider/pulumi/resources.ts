@@ -7,6 +7,7 @@
  * inside each call.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { ElasticIpArgs, IpamPoolAllocationArgs, IpamPoolArgs } from "../schema/types";
 import * as path from "node:path";
 import ElasticIpProvider = require("./providers/ElasticIp");
 import IpamPoolProvider = require("./providers/IpamPool");
@@ -97,34 +98,9 @@ function planKey(kind: Kind, name: string, opts?: pulumi.CustomResourceOptions):
 }
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-type Tags = Record<string, string>;
 
-export interface IpamPoolArgs {
-  addressFamily: "ipv4" | "ipv6";
-  /** CIDRs provisioned to the pool. For a nested pool, each is carved out of the source pool. */
-  cidrs?: string[];
-  sourceIpamPoolId?: string;
-  /**
-   * The scope of a top-level pool: its CIDRs may not overlap another top-level pool's in the same scope.
-   * A nested pool is in its source's scope (if given, it must be that one).
-   * @default local: "ipam-scope-default"; aws/alicloud: ipam:scopeId
-   */
-  ipamScopeId?: string;
-  /** Nested pools: carve one CIDR of this netmask length out of the source pool (planned in preview). */
-  netmaskLength?: number;
-  locale?: string;
-  description?: string;
-  allocationMinNetmaskLength?: number;
-  allocationMaxNetmaskLength?: number;
-  allocationDefaultNetmaskLength?: number;
-  /** Tags every allocation from this pool must carry. */
-  allocationResourceTags?: Tags;
-  /** @default "first-fit": the lowest-address aligned free block. "best-fit": the smallest free block that fits. */
-  allocationStrategy?: "first-fit" | "best-fit";
-  /** @default derived from the stack, the resource and a nonce kept in state */
-  clientToken?: string;
-  tags?: Tags;
-}
+// The resources' inputs, generated from schema.json (the one description of their shapes), as the SDKs are.
+export type { ElasticIpArgs, IpamPoolAllocationArgs, IpamPoolArgs } from "../schema/types";
 
 export class IpamPool extends IpamResource {
   /** Known in preview: planned from the resource's key. */
@@ -140,28 +116,6 @@ export class IpamPool extends IpamResource {
       ...args, cidrs: args.cidrs, planKey: planKey("IpamPool", name, opts), ipamPoolId: undefined, poolDepth: undefined, planNote: undefined,
     }, opts);
   }
-}
-
-export interface IpamPoolAllocationArgs {
-  ipamPoolId: string;
-  /** A given CIDR; otherwise planned from netmaskLength or the pool's allocationDefaultNetmaskLength. */
-  cidr?: string;
-  netmaskLength?: number;
-  /** Only with netmaskLength: where the CIDR may come from. */
-  allowedCidrs?: string[];
-  /** Only with netmaskLength: where it may not. */
-  disallowedCidrs?: string[];
-  description?: string;
-  resourceId?: string;
-  resourceType?: "vpc" | "subnet" | "custom";
-  /** @default derived from the stack, the resource and a nonce kept in state */
-  clientToken?: string;
-  tags?: Tags;
-  /**
-   * Import: adopt this existing allocation (made outside Pulumi) instead of allocating.
-   * Use it instead of the `import` option, which the engine cannot deliver to dynamic resources.
-   */
-  ipamPoolAllocationId?: string;
 }
 
 export class IpamPoolAllocation extends IpamResource {
@@ -181,16 +135,6 @@ export class IpamPoolAllocation extends IpamResource {
       ...args, cidr: args.cidr, planKey: planKey("IpamPoolAllocation", name, opts), ipamPoolAllocationId: args.ipamPoolAllocationId, planNote: undefined,
     }, opts);
   }
-}
-
-export interface ElasticIpArgs {
-  /** The pool the address comes from (lowest free address first). */
-  ipamPoolId?: string;
-  /** A given address (from ipamPoolId, or from whichever pool holds it). */
-  address?: string;
-  /** @default derived from the stack, the resource and a nonce kept in state */
-  clientToken?: string;
-  tags?: Tags;
 }
 
 export class ElasticIp extends IpamResource {
