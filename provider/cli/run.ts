@@ -11,6 +11,7 @@
  * Automation API's up alone would skip the preview). `up --fast` and
  * `destroy --fast` save only the final checkpoint, when every resource is
  * one of ours (fast.ts); `up --fast` always previews first, to know that.
+ * Previews (which save nothing) always skip the engine's per-step snapshot.
  *
  * State: PULUMI_BACKEND_URL, else file://<dir>/.pulumi-ipam/state.
  * Secrets passphrase: PULUMI_CONFIG_PASSPHRASE (empty for the local demo).
@@ -132,6 +133,7 @@ export async function main(argv: string[]): Promise<number> {
   const onEvent = (e: auto.EngineEvent) => { events.push(e); };
   switch (a.command) {
     case "preview": {
+      previewOnly(stack);
       const r = await stack.preview({ diff: true, color, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ changeSummary: r.changeSummary, steps: planned(events) }, null, 2) + "\n");
       else summary("Planned", planned(events).map((s) => ({ urn: s.urn, values: s.inputs })));
@@ -139,16 +141,19 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "up": {
       const previewed: auto.EngineEvent[] = [];
+      previewOnly(stack);
       if (!a.skipPreview || a.fast) await stack.preview({ diff: true, color, onOutput, onEvent: (e) => { previewed.push(e); }, expectNoChanges: a.expectNoChanges });
       if (a.fast) fast(stack, refusal(stepResources(previewed), "the program registers"));
+      else checkpointed(stack);
       const r = await stack.up({ diff: true, color, onOutput, onEvent, expectNoChanges: a.expectNoChanges });
       if (a.json) process.stdout.write(JSON.stringify({ summary: r.summary.resourceChanges, outputs: plain(r.outputs) }, null, 2) + "\n");
       else summary("Allocated", events.filter((e) => e.resOutputsEvent).map((e) => ({ urn: e.resOutputsEvent!.metadata.urn, values: e.resOutputsEvent!.metadata.new?.outputs ?? {} })));
       break;
     }
-    case "refresh": await stack.refresh({ color, onOutput, onEvent }); break;
+    case "refresh": checkpointed(stack); await stack.refresh({ color, onOutput, onEvent }); break;
     case "destroy": {
       if (a.fast) fast(stack, refusal(stateResources(await stack.exportStack()), "the stack holds"));
+      else checkpointed(stack);
       await stack.destroy({ color, onOutput, onEvent });
       break;
     }
@@ -163,6 +168,20 @@ export async function main(argv: string[]): Promise<number> {
 function fast(stack: auto.Stack, refused: string | undefined): void {
   if (refused) throw new RunError(refused);
   stack.workspace.envVars[SKIP_CHECKPOINTS] = "true";
+}
+
+/**
+ * A preview changes nothing and saves nothing, yet the engine serializes
+ * and verifies the whole snapshot after each of its steps unless told to
+ * skip checkpoints: O(N^2) in the CLI (2,000 resources: 58 s, 5 s without).
+ */
+function previewOnly(stack: auto.Stack): void {
+  stack.workspace.envVars[SKIP_CHECKPOINTS] = "true";
+}
+
+/** Every step checkpointed: the default for what changes resources, whatever the caller's environment says. */
+function checkpointed(stack: auto.Stack): void {
+  stack.workspace.envVars[SKIP_CHECKPOINTS] = "false";
 }
 
 /** One line per IPAM resource: its name and the CIDRs (or address) it has. */

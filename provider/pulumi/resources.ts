@@ -86,15 +86,17 @@ abstract class IpamResource extends pulumi.CustomResource {
  * of this stack. It includes the parent chain's types, so two children with
  * one name under components of different types never share a plan.
  */
-function planKey(kind: Kind, name: string, opts?: pulumi.CustomResourceOptions): pulumi.Input<string> {
-  const urn = (parentType?: string) => `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${parentType ? `${parentType}$` : ""}pulumi-nodejs:dynamic/ipam:${kind}::${name}`;
-  const parent = opts?.parent;
-  if (!parent) return urn();
-  // A child's type is its parent's qualified type, '$', its own; the stack itself is left out.
-  return parent.urn.apply((u) => {
-    const type = u.split("::")[2];
-    return urn(type === "pulumi:pulumi:Stack" ? undefined : type);
-  });
+function planKey(kind: Kind, name: string, opts?: pulumi.CustomResourceOptions): string {
+  // Computed here from the parents' types rather than from the parent's urn output: an input that waits for
+  // the parent's urn, given to two or more children of one component, never resolves (seen with 3.276).
+  const types: string[] = [];
+  for (let r: pulumi.Resource | undefined = opts?.parent; r; r = (r as unknown as { __parentResource?: pulumi.Resource }).__parentResource) {
+    const type = pulumi.resourceType(r);
+    // A child's type is its parent's qualified type, '$', its own; the stack itself is left out.
+    if (type === "pulumi:pulumi:Stack") break;
+    types.unshift(type);
+  }
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${[...types, `pulumi-nodejs:dynamic/ipam:${kind}`].join("$")}::${name}`;
 }
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };

@@ -13,6 +13,9 @@ for (let i = 0; i < n; i++) {
 }
 if (process.env.IPAM_SCALE_FOREIGN === "1") {
   const provider: pulumi.dynamic.ResourceProvider = { async create() { return { id: "foreign-1", outs: {} }; } };
-  new pulumi.dynamic.Resource(provider, "foreign", {}, {});
+  class Foreign extends pulumi.dynamic.Resource {
+    constructor(name: string) { super(provider, name, {}, {}); }
+  }
+  new Foreign("foreign");
 }
 export const first = pool.cidrs;
