@@ -114,7 +114,8 @@ export function previewPlans(p: Project, allocations: string[]): Record<string, 
 
 /** Pulumi's stack state (resources with their outputs), read with `pulumi stack export`. */
 export function exportState(p: Project): any[] {
-  const r = spawnSync("pulumi", ["stack", "export", "--stack", "dev", "--cwd", p.dir], { env: p.env, encoding: "utf8" });
+  // maxBuffer: a state of hundreds of resources is several MB of JSON (the default 1 MB fails with ENOBUFS).
+  const r = spawnSync("pulumi", ["stack", "export", "--stack", "dev", "--cwd", p.dir], { env: p.env, encoding: "utf8", maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`pulumi stack export failed: ${r.stderr}`);
   return JSON.parse(r.stdout).deployment.resources ?? [];
 }
