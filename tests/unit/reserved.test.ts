@@ -92,7 +92,7 @@ describe.each(BACKENDS)("index of reserved blocks on $name", (backend) => {
         const netmaskLength = [24, 24, 26, 23][rand(4)];
         const prior = await h.store.read(async (tx) => tx.getReservation(key));
         const want = await referencePlan(h.ipam, h.store, pool, key, netmaskLength, now, planned).catch((e: unknown) => e);
-        const got = await planner.planAllocation(key, { ipamPoolId: pool, netmaskLength }, { now, ttlMs: 300 + rand(3) * 400 }).catch((e: unknown) => e);
+        const got = await planner.planAllocation(key, { ipamPoolId: pool, netmaskLength }, { now, ttlMs: 300 + rand(3) * 400 }).catch((e: unknown) => e as Error);
         if (got instanceof IpamError) {
           expect(want).toBeInstanceOf(IpamError);
           expect(got.code).toBe((want as IpamError).code);
