@@ -258,7 +258,7 @@ describe.each(BACKENDS)("the core's boundary on $name", (backend) => {
       const req = { ipamPoolId: pool, netmaskLength: 26, description: "app" };
       const plan = await p.planAllocation(KEY, req);
       await h.ipam.updatePool({ ipamPoolId: pool, allocationResourceTags: { env: "prod" } });
-      await rejects(() => p.planAllocation(KEY, req), "InvalidParameterValue", "env=prod");
+      await rejects(() => p.planAllocation(KEY, req), "InvalidParameterValue", `"env"="prod"`);
       expect(await codeOf(p.commitAllocation(KEY, req, plan))).toBe("InvalidParameterValue");
       await h.ipam.updatePool({ ipamPoolId: pool, allocationResourceTags: {} });
       expect((await p.planAllocation(KEY, req)).cidrs).toEqual(plan.cidrs);
