@@ -82,6 +82,10 @@ node bench/.dist/bench/report.js "$OUT" bench/results.json bench/results-details
 say "engine overhead (real Pulumi CLI) ..."
 node -r ts-node/register/transpile-only bench/engine-overhead.ts || failed=1
 
+# One pool with 500 and 2,000 allocations (10,000 with IPAM_BENCH_LARGE=1), default and fast mode.
+say "engine scale (real Pulumi CLI) ..."
+node -r ts-node/register/transpile-only bench/engine-scale.ts || failed=1
+
 # The same plan as a YAML program on the provider plugin vs the dynamic resources (needs `make plugin`).
 say "plugin overhead (YAML on the plugin vs the dynamic resources) ..."
 node -r ts-node/register/transpile-only bench/plugin-overhead.ts || failed=1
