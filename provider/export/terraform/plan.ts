@@ -31,19 +31,9 @@ interface Named {
   state: State;
 }
 
-export interface ExportPool extends Named {
-  ipamPoolId: string;
-  addressFamily: string;
-  sourceIpamPoolId?: string;
+/** A pool as the allocator describes it (PoolInfo), its scope always resolved; depth and strategy have no Terraform field. */
+export interface ExportPool extends Named, Omit<PoolInfo, "poolDepth" | "allocationStrategy" | "ipamScopeId"> {
   ipamScopeId: string;
-  locale?: string;
-  description?: string;
-  tags: Tags;
-  allocationMinNetmaskLength?: number;
-  allocationMaxNetmaskLength?: number;
-  allocationDefaultNetmaskLength?: number;
-  allocationResourceTags: Tags;
-  cidrs: string[];
 }
 
 export interface ExportAllocation extends Named {
